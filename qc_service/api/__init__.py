@@ -1,0 +1,14 @@
+"""The HTTP API: thin views that parse, authorise, call the service layer, serialise."""
+
+from flask import Flask
+
+from qc_service.api import labels, openapi, projects  # noqa: F401 - register the endpoints
+from qc_service.api.blueprint import api
+from qc_service.api.health import health
+from qc_service.api.problems import register_error_handlers
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(api)
+    app.register_blueprint(health)
+    register_error_handlers(app)

@@ -1,0 +1,190 @@
+"""The ingest hot path: bulk writes of items, annotators, labels and gold.
+
+Everything here works on whole batches with a handful of statements, whatever the
+batch size: no ORM object per label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from qc_service.store.models import Annotator, Gold, IdempotentRequest, Item, Label, utcnow
+
+#: Keys per IN (...) list; keeps every statement under SQLite's and psycopg's
+#: bound-parameter limits.
+_CHUNK = 5000
+
+
+def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _insert_ignoring_conflicts(session: Session, table, rows: list[dict], conflict: list[str]):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover - only the two databases above are supported
+        raise NotImplementedError(dialect)
+    session.execute(statement, rows)
+
+
+def ensure_keys(
+    session: Session, model: type[Item] | type[Annotator], project_id: str, keys: Iterable[str]
+) -> dict[str, int]:
+    """Row ids for ``keys``, creating the rows that do not exist yet."""
+    wanted = sorted(set(keys))
+    ids = _existing_keys(session, model, project_id, wanted)
+    missing = [key for key in wanted if key not in ids]
+    if missing:
+        now = utcnow()
+        rows = [{"project_id": project_id, "key": key, "created_at": now} for key in missing]
+        _insert_ignoring_conflicts(session, model.__table__, rows, ["project_id", "key"])
+        ids.update(_existing_keys(session, model, project_id, missing))
+    return ids
+
+
+def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        query = select(model.key, model.id).where(
+            model.project_id == project_id, model.key.in_(chunk)
+        )
+        found.update((key, row_id) for key, row_id in session.execute(query))
+    return found
+
+
+def existing_event_ids(session: Session, project_id: str, event_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(event_ids)):
+        query = select(Label.event_id).where(
+            Label.project_id == project_id, Label.event_id.in_(chunk)
+        )
+        found.update(session.scalars(query))
+    return found
+
+
+def insert_labels(session: Session, rows: list[dict]) -> None:
+    """Append label rows (dicts of ``Label`` columns) in bulk."""
+    if rows:
+        session.execute(insert(Label.__table__), rows)
+
+
+def current_labels(
+    session: Session, project_id: str, pairs: Iterable[tuple[int, int]]
+) -> list[tuple[int, int, int, str]]:
+    """The labels that count for each (item_id, attribute_id): the newest per annotator,
+    retracted ones left out. Rows are (item_id, attribute_id, annotator_id, value)."""
+    newest: dict[tuple[int, int, int], tuple[int, str]] = {}
+    pairs = sorted(set(pairs))
+    for chunk in _chunks(pairs, 2000):
+        query = select(
+            Label.id,
+            Label.item_id,
+            Label.attribute_id,
+            Label.annotator_id,
+            Label.value,
+            Label.retracted,
+        ).where(
+            Label.project_id == project_id,
+            tuple_(Label.item_id, Label.attribute_id).in_(chunk),
+        )
+        for label_id, item_id, attribute_id, annotator_id, value, retracted in session.execute(
+            query
+        ):
+            key = (item_id, attribute_id, annotator_id)
+            if key not in newest or newest[key][0] < label_id:
+                newest[key] = (label_id, None if retracted else value)
+    return [
+        (item_id, attribute_id, annotator_id, value)
+        for (item_id, attribute_id, annotator_id), (_, value) in sorted(newest.items())
+        if value is not None
+    ]
+
+
+def upsert_gold(session: Session, rows: list[dict]) -> None:
+    """Insert or replace known answers; the newest answer for an (item, attribute) wins."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(Gold.__table__)
+    statement = statement.on_conflict_do_update(
+        index_elements=["project_id", "item_id", "attribute_id"],
+        set_={
+            "value": statement.excluded.value,
+            "source": statement.excluded.source,
+            "created_at": statement.excluded.created_at,
+        },
+    )
+    session.execute(statement, rows)
+
+
+def gold_for_items(
+    session: Session, project_id: str, item_ids: Iterable[int]
+) -> dict[tuple[int, int], tuple[str, str]]:
+    """Known answers by (item_id, attribute_id): (value, source)."""
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    for chunk in _chunks(sorted(set(item_ids))):
+        query = select(Gold.item_id, Gold.attribute_id, Gold.value, Gold.source).where(
+            Gold.project_id == project_id, Gold.item_id.in_(chunk)
+        )
+        for item_id, attribute_id, value, source in session.execute(query):
+            found[(item_id, attribute_id)] = (value, source)
+    return found
+
+
+def find_idempotent_request(
+    session: Session, project_id: str, key: str
+) -> IdempotentRequest | None:
+    return session.get(IdempotentRequest, (project_id, key))
+
+
+def save_idempotent_request(
+    session: Session, project_id: str, key: str, request_hash: str, status: int, body: str
+) -> None:
+    session.execute(
+        insert(IdempotentRequest.__table__),
+        [
+            {
+                "project_id": project_id,
+                "key": key,
+                "request_hash": request_hash,
+                "status": status,
+                "body": body,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
+def label_row(
+    project_id: str,
+    item_id: int,
+    annotator_id: int,
+    attribute_id: int,
+    value: str,
+    event_id: str | None,
+    source: str,
+    created_at: datetime | None,
+    received_at: datetime,
+) -> dict:
+    return {
+        "project_id": project_id,
+        "item_id": item_id,
+        "annotator_id": annotator_id,
+        "attribute_id": attribute_id,
+        "value": value,
+        "event_id": event_id,
+        "source": source,
+        "created_at": created_at or received_at,
+        "received_at": received_at,
+        "retracted": False,
+    }

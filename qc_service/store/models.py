@@ -1,0 +1,136 @@
+"""The tables. Only ``qc_service.store`` imports this module.
+
+Labels are append-only: a changed answer is a new row, and the newest row per
+(annotator, item, attribute) counts. Keys given by platforms (item, annotator,
+event ids) are stored as text; everything else refers to rows by integer id so
+that loading a project's labels into arrays is a scan of small integers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Project(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    target_confidence: float
+    min_labels: int
+    max_labels: int
+    method: str = Field(max_length=40)
+    #: Per-platform field mappings and webhook secrets, as given by the project admin.
+    platform_config: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    #: Bumped by every write that should trigger a refit; a fit records the value it saw.
+    revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class Attribute(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=64)
+    position: int
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    values: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Item(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Annotator(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Label(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("project_id", "event_id"),
+        Index("ix_label_current", "project_id", "attribute_id", "item_id", "annotator_id", "id"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    item_id: int = Field(foreign_key="item.id")
+    annotator_id: int = Field(foreign_key="annotator.id")
+    attribute_id: int = Field(foreign_key="attribute.id")
+    #: The value as given; a multilabel answer is a JSON array of its tags, sorted.
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    #: The sender's own event id, unique per project: a re-sent event is stored once.
+    event_id: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source: str = Field(default="api", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=utcnow)
+    #: The platform withdrew this label; it stays in the log but no longer counts.
+    retracted: bool = Field(default=False)
+
+
+class Gold(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "item_id", "attribute_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    item_id: int = Field(foreign_key="item.id")
+    attribute_id: int = Field(foreign_key="attribute.id")
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    #: ``control`` for known answers sent by the client, ``verdict`` for expert reviews.
+    source: str = Field(default="control", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Token(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    #: None for a service-wide admin token (the one seeded from QC_ADMIN_TOKEN).
+    project_id: str | None = Field(default=None, foreign_key="project.id", max_length=64)
+    #: SHA-256 of the secret; the secret itself is shown once and never stored.
+    token_hash: str = Field(unique=True, max_length=64)
+    scopes: list = Field(sa_column=Column(JSON, nullable=False))
+    name: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """A stored answer, replayed when a client re-sends the same ``Idempotency-Key``."""
+
+    __tablename__ = "idempotent_request"
+
+    project_id: str = Field(foreign_key="project.id", primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=256)
+    request_hash: str = Field(max_length=64)
+    status: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=64)
+    kind: str = Field(default="fit", max_length=20)
+    state: str = Field(default="queued", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: Free-form facts the job reports (the fit it produced, its timings).
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
