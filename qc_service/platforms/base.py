@@ -109,7 +109,9 @@ class Mapping(BaseModel):
             return cls.model_validate(data)
         except ValidationError as error:
             raise PayloadError.combine(
-                PayloadError("/mapping/" + "/".join(str(part) for part in entry["loc"]), entry["msg"])
+                PayloadError(
+                    "/mapping/" + "/".join(str(part) for part in entry["loc"]), entry["msg"]
+                )
                 for entry in error.errors()
             ) from None
 
@@ -147,7 +149,7 @@ class Adapter(Protocol):
         ...
 
 
-class ProgressReader(io.BufferedIOBase):
+class ProgressReader(io.RawIOBase):
     """A binary stream that counts the bytes read through it.
 
     Wrap an export file in it before ``parse_export`` and read :attr:`bytes_read`
@@ -162,16 +164,37 @@ class ProgressReader(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        data = self._raw.read(-1 if size is None else size)
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
         self.bytes_read += len(data)
-        return data
+        return len(data)
 
-    def read1(self, size: int = -1) -> bytes:
-        read1 = getattr(self._raw, "read1", self._raw.read)
-        data = read1(size)
-        self.bytes_read += len(data)
-        return data
+
+class _RawView(io.RawIOBase):
+    """Any readable binary object as a raw stream that a ``BufferedReader`` can wrap.
+
+    Closing the view (which the reader does when discarded) leaves the object open.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def peekable(stream: IO[bytes]) -> io.BufferedReader:
+    """A buffered view of ``stream`` with ``peek``, for sniffing a file's format."""
+    if isinstance(stream, io.BufferedReader):
+        return stream
+    return io.BufferedReader(_RawView(stream))
 
 
 # --- decoding -----------------------------------------------------------------
@@ -190,8 +213,7 @@ def load_json(payload: Payload) -> Any:
 @contextlib.contextmanager
 def text_stream(stream: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     """UTF-8 text view of a binary stream (BOM tolerated) that leaves the stream open."""
-    buffered = stream if isinstance(stream, io.BufferedIOBase) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(peekable(stream), encoding="utf-8-sig", newline="")
     try:
         yield text
     finally:
@@ -217,7 +239,9 @@ def iter_table(stream: IO[bytes], delimiter: str = ",") -> Iterator[tuple[int, d
                     continue
                 yield reader.line_num, dict(zip(header, row, strict=False))
         except (csv.Error, UnicodeDecodeError) as error:
-            raise PayloadError(f"line {reader.line_num + 1}", f"unreadable table: {error}") from None
+            raise PayloadError(
+                f"line {reader.line_num + 1}", f"unreadable table: {error}"
+            ) from None
 
 
 def iter_json_records(stream: IO[bytes], read_size: int = 1 << 16) -> Iterator[tuple[int, Any]]:
@@ -421,7 +445,9 @@ def to_value(raw: object, *, multilabel: bool, separator: str, where: str) -> Va
         tags: set[str] = set()
         for index, element in enumerate(raw):
             if isinstance(element, dict | list) or element is None:
-                raise PayloadError(pointer(where, index), f"expected a tag, got {json_type(element)}")
+                raise PayloadError(
+                    pointer(where, index), f"expected a tag, got {json_type(element)}"
+                )
             tag = to_value(element, multilabel=False, separator=separator, where=where)
             if isinstance(tag, str):
                 tags.add(tag)

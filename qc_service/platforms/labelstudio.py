@@ -86,7 +86,11 @@ class LabelStudioAdapter:
         tasks = _tasks_by_id(body.get("task"))
         errors: list[PayloadError] = []
         for index, annotation in enumerate(annotations):
-            where = pointer("/annotation", index) if isinstance(raw_annotations, list) else "/annotation"
+            where = (
+                pointer("/annotation", index)
+                if isinstance(raw_annotations, list)
+                else "/annotation"
+            )
             try:
                 annotation = require_dict(annotation, where)
                 task_ref = annotation.get("task")
@@ -118,7 +122,9 @@ class LabelStudioAdapter:
             task = require_dict(task, where)
             task_id = id_text(task.get("id"), f"{where}/id")
             key = "annotations" if "annotations" in task else "completions"
-            for position, annotation in enumerate(require_list(task.get(key, []), f"{where}/{key}")):
+            for position, annotation in enumerate(
+                require_list(task.get(key, []), f"{where}/{key}")
+            ):
                 annotation_where = pointer(where, key, position)
                 annotation = require_dict(annotation, annotation_where)
                 _add_annotation(annotation, task_id, task, mapping, annotation_where, batch)
@@ -179,7 +185,9 @@ def _item(task_id: str, task: dict[str, Any] | None, mapping: Mapping, where: st
             f"the mapping keys items by task field {mapping.item!r}, but the payload carries "
             "only the task id: map the item to the task id or send the task object",
         )
-    return id_text(get_path(task, mapping.item, "/task"), pointer("/task", *mapping.item.split(".")))
+    return id_text(
+        get_path(task, mapping.item, "/task"), pointer("/task", *mapping.item.split("."))
+    )
 
 
 def _annotator(annotation: dict[str, Any], mapping: Mapping, where: str) -> str:
@@ -204,7 +212,9 @@ def _answers(
     for index, entry in enumerate(results):
         entry_where = pointer(where, "result", index)
         if isinstance(entry, list):  # legacy exports nest results one list deeper
-            flattened.extend((pointer(entry_where, inner), nested) for inner, nested in enumerate(entry))
+            flattened.extend(
+                (pointer(entry_where, inner), nested) for inner, nested in enumerate(entry)
+            )
         else:
             flattened.append((entry_where, entry))
     answers: dict[str, Value] = {}
