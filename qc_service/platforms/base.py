@@ -403,6 +403,17 @@ def get_path(record: dict[str, Any], path: str, where: str) -> Any:
     return current
 
 
+#: Names a column or key for error messages: a line number, or a JSON pointer.
+FieldNamer = Callable[[str], str]
+
+
+def cell(row: dict[str, Any], column: str, where: FieldNamer) -> Any:
+    """A required column of a table row (or key of a flat JSON row)."""
+    if column not in row:
+        raise PayloadError(where(column), "column is missing")
+    return row[column]
+
+
 def id_text(value: object, where: str) -> str:
     """A platform id (string or integer) as text."""
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -468,7 +479,8 @@ _US_ZONES = {
 def to_datetime(raw: object, where: str) -> datetime | None:
     """A timestamp as an aware datetime (naive ones are taken as UTC), or ``None``.
 
-    Accepts ISO 8601, epoch seconds, and MTurk's ``Mon Mar 01 20:50:54 PST 2021``.
+    Accepts ISO 8601, epoch seconds, MTurk's ``Mon Mar 01 20:50:54 PST 2021`` and
+    Figure Eight's ``3/24/2016 17:57:02``.
     """
     if raw is None or raw == "":
         return None
@@ -477,14 +489,22 @@ def to_datetime(raw: object, where: str) -> datetime | None:
             return datetime.fromtimestamp(raw, tz=UTC)
         if isinstance(raw, str):
             text = raw.strip()
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                parsed = _mturk_time(text)
+            parsed = _parse_text_time(text)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         pass
     raise PayloadError(where, f"not a timestamp: {raw!r:.60}")
+
+
+def _parse_text_time(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:  # Figure Eight reports: 3/24/2016 17:57:02
+        return datetime.strptime(text, "%m/%d/%Y %H:%M:%S")
+    except ValueError:
+        return _mturk_time(text)
 
 
 def _mturk_time(text: str) -> datetime:

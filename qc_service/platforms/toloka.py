@@ -32,9 +32,11 @@ from typing import IO, Any
 from qc_service.events import EventBatch, GoldEvent, LabelEvent
 from qc_service.platforms.base import (
     DEFAULT_CHUNK_SIZE,
+    FieldNamer,
     Mapping,
     Payload,
     PayloadError,
+    cell,
     id_text,
     iter_json_records,
     iter_table,
@@ -135,7 +137,7 @@ class TolokaAdapter:
 
 def _add_row(
     row: dict[str, Any],
-    where: Any,
+    where: FieldNamer,
     mapping: Mapping,
     batch: EventBatch,
     gold_seen: set[tuple[str, str]],
@@ -146,7 +148,7 @@ def _add_row(
     """
     item_column = mapping.item or TASK_ID
     annotator_column = mapping.annotator or WORKER_ID
-    item = id_text(_cell(row, item_column, where), where(item_column))
+    item = id_text(cell(row, item_column, where), where(item_column))
     for column, raw in row.items():
         if column.startswith("GOLDEN:"):
             attribute = mapping.attribute_for(column.removeprefix("GOLDEN:"))
@@ -165,9 +167,9 @@ def _add_row(
     if isinstance(status, str) and status and status.upper() not in COUNTED_STATUSES:
         batch.skip(f"status:{status.upper()}")
         return
-    annotator = id_text(_cell(row, annotator_column, where), where(annotator_column))
-    assignment_id = id_text(_cell(row, ASSIGNMENT_ID, where), where(ASSIGNMENT_ID))
-    task_id = id_text(_cell(row, TASK_ID, where), where(TASK_ID))
+    annotator = id_text(cell(row, annotator_column, where), where(annotator_column))
+    assignment_id = id_text(cell(row, ASSIGNMENT_ID, where), where(ASSIGNMENT_ID))
+    task_id = id_text(cell(row, TASK_ID, where), where(TASK_ID))
     made_at = to_datetime(
         row.get("ASSIGNMENT:submitted") or row.get("ASSIGNMENT:started"),
         where("ASSIGNMENT:submitted"),
@@ -191,12 +193,6 @@ def _add_row(
             continue
         label_id = f"toloka:assignment:{assignment_id}:task:{task_id}:{attribute}"
         batch.labels.append(LabelEvent(item, annotator, attribute, value, label_id, made_at))
-
-
-def _cell(row: dict[str, Any], column: str, where: Any) -> Any:
-    if column not in row:
-        raise PayloadError(where(column), "column is missing")
-    return row[column]
 
 
 def _add_api_document(

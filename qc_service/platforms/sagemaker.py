@@ -1,0 +1,167 @@
+"""SageMaker Ground Truth: the annotation-consolidation request.
+
+Ground Truth gives a post-annotation (consolidation) Lambda a JSON array with one
+entry per data object, each holding every worker's response; ``annotationData.
+content`` is a JSON *string*. That array (or JSON Lines of its entries) is what
+``parse_webhook`` and ``parse_export`` read. The Lambda's own event only points at
+it (``payload.s3Uri``); the service cannot fetch from S3, so that event is
+rejected with a :class:`PayloadError` naming ``/payload/s3Uri``: have the Lambda
+(or a script) download the object and post its contents.
+
+Mapping defaults
+----------------
+- ``item``: ``dataObject.s3Uri`` (the image), else ``dataObject.content`` (text
+  jobs), else ``datasetObjectId`` (only unique within one labelling job).
+- ``annotator``: the response's ``workerId``.
+- ``attributes``: the top-level key of the response content. The built-in task
+  elements (``crowd-image-classifier``, ``crowd-classifier`` and their
+  ``-multi-select`` variants) feed ``label_attribute`` unless mapped explicitly.
+  ``{"label": ...}`` answers are single values, ``{"labels": [...]}`` tag sets;
+  other answers (bounding boxes, entities, segmentation) are counted as
+  ``unsupported_answer:<key>``.
+
+Ground Truth has no id per response, so ids are content digests:
+``sagemaker:<digest of item, worker, attribute, value, submission time>:<attribute>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from qc_service.events import EventBatch, LabelEvent
+from qc_service.platforms.base import (
+    DEFAULT_CHUNK_SIZE,
+    Mapping,
+    Payload,
+    PayloadError,
+    content_digest,
+    get_path,
+    id_text,
+    iter_json_records,
+    load_json,
+    pointer,
+    require_dict,
+    require_list,
+    stream_batches,
+    to_datetime,
+    to_value,
+)
+
+BUILT_IN_CLASSIFIERS = frozenset(
+    {
+        "crowd-image-classifier",
+        "crowd-classifier",
+        "crowd-image-classifier-multi-select",
+        "crowd-classifier-multi-select",
+    }
+)
+DEFAULT_ITEM_FIELDS = ("dataObject.s3Uri", "dataObject.content", "datasetObjectId")
+
+
+class SageMakerAdapter:
+    name = "sagemaker"
+
+    def parse_webhook(self, payload: Payload, mapping: Mapping) -> EventBatch:
+        body = load_json(payload)
+        if isinstance(body, dict) and "payload" in body:
+            raise PayloadError(
+                "/payload/s3Uri",
+                "Ground Truth passes worker responses by S3 reference, which the service "
+                "cannot fetch: download the object and post its contents",
+            )
+        data_objects = body if isinstance(body, list) else [body]
+        batch = EventBatch()
+        errors: list[PayloadError] = []
+        for index, data_object in enumerate(data_objects):
+            try:
+                where = pointer("", index) if isinstance(body, list) else ""
+                _add_data_object(data_object, where, mapping, batch)
+            except PayloadError as error:
+                errors.append(error)
+        if errors:
+            raise PayloadError.combine(errors)
+        return batch
+
+    def parse_export(
+        self, stream: IO[bytes], mapping: Mapping, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> Iterator[EventBatch]:
+        def add(record: tuple[int, Any], batch: EventBatch) -> None:
+            index, data_object = record
+            _add_data_object(data_object, f"/{index}", mapping, batch)
+
+        return stream_batches(iter_json_records(stream), add, chunk_size)
+
+
+def _add_data_object(data_object: object, where: str, mapping: Mapping, batch: EventBatch) -> None:
+    data_object = require_dict(data_object, where)
+    item = id_text(_item(data_object, mapping, where), f"{where}/{mapping.item or 'dataObject'}")
+    annotations = require_list(data_object.get("annotations"), f"{where}/annotations")
+    for index, raw_annotation in enumerate(annotations):
+        annotation_where = pointer(where, "annotations", index)
+        annotation = require_dict(raw_annotation, annotation_where)
+        annotator_path = mapping.annotator or "workerId"
+        annotator = id_text(
+            get_path(annotation, annotator_path, annotation_where),
+            pointer(annotation_where, *annotator_path.split(".")),
+        )
+        made_at = to_datetime(
+            annotation.get("submissionTime"), f"{annotation_where}/submissionTime"
+        )
+        content_where = f"{annotation_where}/annotationData/content"
+        content = _content(annotation, annotation_where)
+        for key, answer in content.items():
+            attribute = _attribute(key, mapping)
+            if attribute is None:
+                batch.skip(f"unmapped:{key}")
+                continue
+            if not isinstance(answer, dict) or not ({"label", "labels"} & answer.keys()):
+                batch.skip(f"unsupported_answer:{key}")
+                continue
+            raw = answer.get("labels", answer.get("label"))
+            value = to_value(
+                raw,
+                multilabel=mapping.is_multilabel(attribute) or "labels" in answer,
+                separator=mapping.separator,
+                where=pointer(content_where, key),
+            )
+            if value is None:
+                batch.skip("empty_answer")
+                continue
+            digest = content_digest(item, annotator, attribute, value, made_at)
+            batch.labels.append(
+                LabelEvent(
+                    item, annotator, attribute, value, f"sagemaker:{digest}:{attribute}", made_at
+                )
+            )
+
+
+def _item(data_object: dict[str, Any], mapping: Mapping, where: str) -> Any:
+    if mapping.item is not None:
+        return get_path(data_object, mapping.item, where)
+    for path in DEFAULT_ITEM_FIELDS:
+        try:
+            return get_path(data_object, path, where)
+        except PayloadError:
+            continue
+    raise PayloadError(f"{where}/dataObject", "needs s3Uri, content or a datasetObjectId")
+
+
+def _content(annotation: dict[str, Any], where: str) -> dict[str, Any]:
+    """A worker's response; Ground Truth sends it JSON-encoded inside a string."""
+    data = require_dict(annotation.get("annotationData"), f"{where}/annotationData")
+    content = data.get("content")
+    content_where = f"{where}/annotationData/content"
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise PayloadError(content_where, f"not a JSON document: {error}") from None
+    return require_dict(content, content_where)
+
+
+def _attribute(key: str, mapping: Mapping) -> str | None:
+    if key in BUILT_IN_CLASSIFIERS and key not in mapping.attributes:
+        return mapping.label_attribute
+    return mapping.attribute_for(key)
