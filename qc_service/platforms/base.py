@@ -342,14 +342,6 @@ def batch_size(batch: EventBatch) -> int:
     return len(batch.labels) + len(batch.gold) + len(batch.retractions)
 
 
-def merge_into(target: EventBatch, source: EventBatch) -> None:
-    target.labels.extend(source.labels)
-    target.gold.extend(source.gold)
-    target.retractions.extend(source.retractions)
-    for reason, count in source.skipped.items():
-        target.skipped[reason] = target.skipped.get(reason, 0) + count
-
-
 # --- field access ----------------------------------------------------------------
 
 
