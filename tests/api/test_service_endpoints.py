@@ -1,0 +1,81 @@
+"""Health, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from qc_service.api.routing import ENDPOINTS
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_when_migrated(client):
+    body = client.get("/readyz").get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+
+
+def test_readyz_when_the_database_is_unreachable(tmp_path):
+    from qc_service.app import create_app
+    from qc_service.settings import Settings
+
+    settings = Settings.from_env(
+        {}, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", auto_migrate=False
+    )
+    response = create_app(settings=settings).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "unreachable" in response.get_json()["database"]
+
+
+def test_readyz_when_the_schema_is_behind(tmp_path):
+    from qc_service.app import create_app
+    from qc_service.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    sa.create_engine(url).connect().close()
+    settings = Settings.from_env({}, database_url=url, auto_migrate=False)
+    response = create_app(settings=settings).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "qc-service db upgrade" in response.get_json()["database"]
+
+
+def test_openapi_documents_every_endpoint(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    operations = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
+    assert operations == {(e.method, e.openapi_path) for e in ENDPOINTS}
+    create = document["paths"]["/api/v1/projects"]["post"]
+    schema_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    name = schema_ref.rsplit("/", 1)[-1]
+    assert set(document["components"]["schemas"][name]["properties"]) >= {
+        "name",
+        "attributes",
+        "target_confidence",
+        "min_labels",
+        "max_labels",
+        "method",
+    }
+    labels = document["paths"]["/api/v1/projects/{project}/labels"]["post"]
+    assert "422" in labels["responses"] and "413" in labels["responses"]
+    assert any(p["name"] == "Idempotency-Key" for p in labels["parameters"])
+
+
+def test_openapi_refs_all_resolve(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    names = set(document["components"]["schemas"])
+
+    def refs(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node["$ref"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    missing = {ref for ref in refs(document) if ref.rsplit("/", 1)[-1] not in names}
+    assert missing == set()
