@@ -217,7 +217,9 @@ def text_stream(stream: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     try:
         yield text
     finally:
-        text.detach()
+        # When a half-read export is garbage-collected, the buffer may be closed first.
+        if not text.buffer.closed:
+            text.detach()
 
 
 def iter_table(stream: IO[bytes], delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]]]:
@@ -329,11 +331,18 @@ def stream_batches(
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     batch = EventBatch()
-    for record in records:
-        add(record, batch)
-        if batch_size(batch) >= chunk_size:
-            yield batch
-            batch = EventBatch()
+    iterator = iter(records)
+    try:
+        for record in iterator:
+            add(record, batch)
+            if batch_size(batch) >= chunk_size:
+                yield batch
+                batch = EventBatch()
+    finally:
+        # Release the reader (and its view of the caller's stream) even on errors.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
     if batch_size(batch) or batch.skipped:
         yield batch
 

@@ -1,0 +1,80 @@
+import io
+import json
+
+import pytest
+
+from qc_service.platforms import (
+    ADAPTERS,
+    Adapter,
+    Mapping,
+    PayloadError,
+    ProgressReader,
+    get_adapter,
+)
+from qc_service.platforms.base import iter_json_records, to_datetime
+
+
+def test_registry_names():
+    assert sorted(ADAPTERS) == ["csv", "jsonl", "labelstudio", "mturk", "sagemaker", "toloka"]
+    assert all(isinstance(adapter, Adapter) for adapter in ADAPTERS.values())
+    with pytest.raises(KeyError, match="known: csv"):
+        get_adapter("figure-eight")
+
+
+def test_mapping_round_trips_through_json():
+    mapping = Mapping(
+        item="data.image", attributes={"colour": "shade"}, multilabel=frozenset({"b", "a"})
+    )
+    stored = json.loads(json.dumps(mapping.to_dict()))
+    assert stored == {
+        "item": "data.image",
+        "attributes": {"colour": "shade"},
+        "multilabel": ["a", "b"],
+    }
+    assert Mapping.from_dict(stored) == mapping
+    assert Mapping.from_dict(None) == Mapping()
+
+
+def test_bad_mapping_names_its_fields():
+    with pytest.raises(PayloadError) as caught:
+        Mapping.from_dict({"item": 3, "colour": "x"})
+    assert {error["field"] for error in caught.value.errors} == {"/mapping/item", "/mapping/colour"}
+
+
+def test_json_array_is_streamed_across_small_reads():
+    records = [{"n": index, "text": "x" * index} for index in range(50)] + [7, 8.5]
+    body = json.dumps(records, indent=1).encode()
+    assert [record for _, record in iter_json_records(io.BytesIO(body), read_size=7)] == records
+    lines = b"\n".join(json.dumps(record).encode() for record in records)
+    assert [record for _, record in iter_json_records(io.BytesIO(lines), read_size=5)] == records
+
+
+def test_broken_json_names_the_record():
+    with pytest.raises(PayloadError) as caught:
+        list(iter_json_records(io.BytesIO(b'[{"a": 1}, {"a": ]')))
+    assert caught.value.errors[0]["field"] == "/1"
+
+
+def test_progress_reader_counts_bytes():
+    body = ("task,worker,label\n" + "t,w,l\n" * 1000).encode()
+    reader = ProgressReader(io.BytesIO(body))
+    list(get_adapter("csv").parse_export(reader, Mapping()))
+    assert reader.bytes_read == len(body)
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2024-02-04T19:13:23.631", "2024-02-04T19:13:23.631000+00:00"),
+        ("Mon Mar 01 20:50:54 PST 2021", "2021-03-01T20:50:54-08:00"),
+        ("3/24/2016 17:57:02", "2016-03-24T17:57:02+00:00"),
+        (0, "1970-01-01T00:00:00+00:00"),
+    ],
+)
+def test_timestamps(raw, iso):
+    assert to_datetime(raw, "/t").isoformat() == iso
+
+
+def test_bad_timestamp_is_a_payload_error():
+    with pytest.raises(PayloadError):
+        to_datetime("yesterday", "/t")
