@@ -206,7 +206,7 @@ def load_json(payload: Payload) -> Any:
         return payload
     try:
         return json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # includes decode errors, huge integers
         raise PayloadError("", f"body is not valid JSON: {error}") from None
 
 
@@ -284,7 +284,7 @@ def iter_json_records(stream: IO[bytes], read_size: int = 1 << 16) -> Iterator[t
             while True:
                 try:
                     value, end = decoder.raw_decode(buffer, position)
-                except (json.JSONDecodeError, RecursionError) as error:
+                except (ValueError, RecursionError) as error:
                     if at_end:
                         raise PayloadError(f"/{index}", f"invalid JSON: {error}") from None
                     refill()
@@ -419,10 +419,18 @@ def id_text(value: object, where: str) -> str:
     """A platform id (string or integer) as text."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise PayloadError(where, f"expected a string or integer id, got {json_type(value)}")
-    text = str(value).strip()
+    text = number_text(value, where) if isinstance(value, int) else value.strip()
     if not text:
         raise PayloadError(where, "must not be empty")
     return text
+
+
+def number_text(number: int | float, where: str) -> str:
+    """A JSON number as text; integers too long to print are a payload error."""
+    try:
+        return str(number)
+    except ValueError:
+        raise PayloadError(where, "number is too long") from None
 
 
 def to_value(raw: object, *, multilabel: bool, separator: str, where: str) -> Value | None:
@@ -438,7 +446,7 @@ def to_value(raw: object, *, multilabel: bool, separator: str, where: str) -> Va
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, int | float):
-        return str(raw)
+        return number_text(raw, where)
     if isinstance(raw, str):
         text = raw.strip()
         if not text:

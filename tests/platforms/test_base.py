@@ -78,3 +78,12 @@ def test_timestamps(raw, iso):
 def test_bad_timestamp_is_a_payload_error():
     with pytest.raises(PayloadError):
         to_datetime("yesterday", "/t")
+
+
+def test_integers_too_long_to_print_are_payload_errors():
+    body = {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 10**5000}]}
+    with pytest.raises(PayloadError) as caught:
+        get_adapter("labelstudio").parse_webhook(body, Mapping())
+    assert caught.value.errors[0]["field"] == "/annotations/0/id"
+    with pytest.raises(PayloadError):
+        get_adapter("labelstudio").parse_webhook(b'{"a": ' + b"9" * 5000 + b"}", Mapping())
