@@ -48,11 +48,18 @@ def authenticate(ctx: Context, authorization: str | None) -> Principal:
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    with db.session_scope(ctx.engine) as session:
-        token = project_store.find_token(session, hash_token(secret.strip()))
-    if token is None:
+    principal = ctx.principals.get_or_load(
+        hash_token(secret.strip()), lambda: _load_principal(ctx, hash_token(secret.strip()))
+    )
+    if principal is None:
         raise Unauthorized("unknown token")
-    return Principal(project=token.project_id, scopes=frozenset(token.scopes))
+    return principal
+
+
+def _load_principal(ctx: Context, token_hash: str) -> Principal | None:
+    with db.session_scope(ctx.engine) as session:
+        token = project_store.find_token(session, token_hash)
+    return None if token is None else Principal(token.project_id, frozenset(token.scopes))
 
 
 def seed_admin_token(ctx: Context, secret: str) -> None:

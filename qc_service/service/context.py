@@ -1,13 +1,40 @@
-"""What every use case needs: the settings and the database."""
+"""What every use case needs: the settings, the database and a few process caches."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
 from qc_service.settings import Settings
+
+
+class TTLCache:
+    """A small thread-safe cache whose entries expire, for facts that almost never
+    change (a token's scopes, a project's taxonomy) but are read on every request."""
+
+    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Any, load: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (now + self.seconds, value)
+        return value
 
 
 @dataclass
@@ -16,6 +43,10 @@ class Context:
     engine: Engine
     #: Called with a project id after each write that should lead to a refit.
     on_change: list[Callable[[str], None]] = field(default_factory=list)
+    #: Token hash -> principal. Tokens cannot be edited, so a stale entry is harmless.
+    principals: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
+    #: Project id -> (project, attributes). Taxonomies are fixed once created.
+    taxonomies: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
 
     def changed(self, project_id: str) -> None:
         for callback in self.on_change:

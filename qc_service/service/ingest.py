@@ -40,10 +40,17 @@ def request_hash(body: bytes) -> str:
 
 
 def _load_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]]:
+    taxonomy = ctx.taxonomies.get_or_load(project_id, lambda: _read_taxonomy(ctx, project_id))
+    if taxonomy is None:
+        raise NotFound(f"project {project_id!r} does not exist")
+    return taxonomy
+
+
+def _read_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]] | None:
     with db.session_scope(ctx.engine) as session:
         project = project_store.get_project(session, project_id)
         if project is None:
-            raise NotFound(f"project {project_id!r} does not exist")
+            return None
         attributes = project_store.list_attributes(session, project_id)
     return project, {a.name: a for a in attributes}
 
@@ -120,18 +127,17 @@ def _store_batch(
     annotator_ids = label_store.ensure_keys(
         session, Annotator, project.id, (lb.annotator for lb in labels)
     )
-    event_ids = [lb.id for lb in labels if lb.id is not None]
-    seen = label_store.existing_event_ids(session, project.id, event_ids) if event_ids else set()
     received_at = utcnow()
     rows = []
     touched = []
+    in_batch: set[str] = set()
     for label, value in zip(labels, values, strict=True):
         attribute = attributes[label.attribute]
         touched.append((item_ids[label.item], attribute.id))
         if label.id is not None:
-            if label.id in seen:
+            if label.id in in_batch:
                 continue
-            seen.add(label.id)
+            in_batch.add(label.id)
         rows.append(
             label_store.label_row(
                 project.id,
@@ -145,14 +151,14 @@ def _store_batch(
                 received_at,
             )
         )
-    label_store.insert_labels(session, rows)
-    if rows:
+    accepted = label_store.insert_new_labels(session, rows)
+    if accepted:
         project_store.bump_revision(session, project.id)
     item_keys = {item_id: key for key, item_id in item_ids.items()}
     statuses = touched_statuses(
         session, project, {a.id: a for a in attributes.values()}, item_keys, touched
     )
-    return IngestResult(accepted=len(rows), duplicates=len(labels) - len(rows), items=statuses)
+    return IngestResult(accepted=accepted, duplicates=len(labels) - accepted, items=statuses)
 
 
 def add_gold(

@@ -61,20 +61,23 @@ def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]
     return found
 
 
-def existing_event_ids(session: Session, project_id: str, event_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(list(event_ids)):
-        query = select(Label.event_id).where(
-            Label.project_id == project_id, Label.event_id.in_(chunk)
-        )
-        found.update(session.scalars(query))
-    return found
+def insert_new_labels(session: Session, rows: list[dict]) -> int:
+    """Append label rows (dicts of ``Label`` columns) in bulk, skipping those whose
+    event id is stored already; answers how many were stored.
 
-
-def insert_labels(session: Session, rows: list[dict]) -> None:
-    """Append label rows (dicts of ``Label`` columns) in bulk."""
-    if rows:
-        session.execute(insert(Label.__table__), rows)
+    One statement: the unique (project, event id) index decides, so two batches
+    racing with the same event id store it once and both count it right.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(Label.__table__)
+        .on_conflict_do_nothing(index_elements=["project_id", "event_id"])
+        .returning(Label.id)
+    )
+    return len(session.execute(statement, rows).all())
 
 
 def current_labels(
