@@ -56,13 +56,6 @@ class Settings:
         default=16 * 1024 * 1024,
         metadata={"env": "QC_MAX_BODY_BYTES", "doc": "Largest request body (413 above)."},
     )
-    max_key_length: int = field(
-        default=256,
-        metadata={
-            "env": "QC_MAX_KEY_LENGTH",
-            "doc": "Longest item, annotator or event id accepted.",
-        },
-    )
     broker_url: str = field(
         default="",
         metadata={
