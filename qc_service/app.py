@@ -8,6 +8,7 @@ import secrets
 from flask import Flask
 
 from qc_service import api
+from qc_service.jobs import make_scheduler
 from qc_service.service import Context
 from qc_service.service.auth import seed_admin_token
 from qc_service.settings import Settings
@@ -42,6 +43,11 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     app.extensions["qc"] = ctx
     if settings.admin_token:
         seed_admin_token(ctx, settings.admin_token)
+
+    scheduler = make_scheduler(ctx)
+    ctx.on_change.append(scheduler.changed)
+    app.extensions["qc_scheduler"] = scheduler
+    scheduler.start()
 
     api.register(app)
     return app

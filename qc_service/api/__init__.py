@@ -2,7 +2,16 @@
 
 from flask import Flask
 
-from qc_service.api import labels, openapi, projects  # noqa: F401 - register the endpoints
+from qc_service.api import (  # noqa: F401 - register the endpoints
+    agreement,
+    annotators,
+    fits,
+    labels,
+    openapi,
+    projects,
+    results,
+    review,
+)
 from qc_service.api.blueprint import api
 from qc_service.api.health import health
 from qc_service.api.problems import register_error_handlers

@@ -1,8 +1,8 @@
 """Estimates for just-touched items, computed on the request path.
 
 A platform posting a label wants to know at once whether the item needs another
-annotator. Until a fit exists the estimate is the share of votes; the refit job
-later replaces it with the model's posterior.
+annotator. The estimate is one E-step of the current fit's model over the touched
+items only (the share of votes until a fit exists); the refit job later corrects it.
 """
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from qc_service.engine.encoding import LabelArrays
 from qc_service.schemas.labels import ItemStatus
-from qc_service.service.status import Policy, classify
+from qc_service.service.modeling import estimator_from_parameters, problem_values, value_codes
+from qc_service.service.status import Evidence, Policy, assess
+from qc_service.store import fits as fit_store
 from qc_service.store import labels as label_store
 from qc_service.store.models import Attribute, Project
 
@@ -52,36 +56,108 @@ def touched_statuses(
     item_keys: dict[int, str],
     pairs: Iterable[tuple[int, int]],
 ) -> list[ItemStatus]:
-    """Status, label and confidence of each (item_id, attribute_id) in ``pairs``, in order."""
+    """Status, label and confidence of each (item_id, attribute_id) in ``pairs``, in order.
+
+    With a fit in service this is one E-step over just these items with the fit's
+    annotator parameters (annotators it has not seen get the population average);
+    before the first fit of an attribute it is the share of votes.
+    """
     pairs = list(dict.fromkeys(pairs))
-    values: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for item_id, attribute_id, _annotator, value in label_store.current_labels(
+    given: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
+    for item_id, attribute_id, annotator_id, value in label_store.current_labels(
         session, project.id, pairs
     ):
-        values[(item_id, attribute_id)].append(value)
+        given[(item_id, attribute_id)].append((annotator_id, value))
     gold = label_store.gold_for_items(session, project.id, (item_id for item_id, _ in pairs))
+    fit = fit_store.current_fit(session, project.id)
+    summaries = fit.detail["attributes"] if fit is not None else {}
+    params = fit_store.annotator_params(
+        session,
+        project.id,
+        [attribute_id for _, attribute_id in pairs],
+        [annotator for labels in given.values() for annotator, _ in labels],
+    )
+    distributions: dict[tuple[int, int], dict[str, float]] = {}
+    for attribute_id in {attribute_id for _, attribute_id in pairs}:
+        attribute = attributes_by_id[attribute_id]
+        labelled = {pair: labels for pair, labels in given.items() if pair[1] == attribute_id}
+        if not labelled:
+            continue
+        summary = summaries.get(attribute.name)
+        if summary is None:
+            for pair, labels in labelled.items():
+                distributions[pair] = vote_distribution(attribute, [v for _, v in labels])
+        else:
+            distributions.update(_e_step(attribute, summary, params, labelled))
     policy = Policy(project.target_confidence, project.min_labels, project.max_labels)
     statuses = []
     for item_id, attribute_id in pairs:
         attribute = attributes_by_id[attribute_id]
-        given = values.get((item_id, attribute_id), [])
-        verdict = gold.get((item_id, attribute_id))
+        known = gold.get((item_id, attribute_id))
         label: str | list[str] | None = None
         confidence: float | None = None
-        if given:
-            label, confidence = label_and_confidence(attribute, vote_distribution(attribute, given))
+        distribution = distributions.get((item_id, attribute_id))
+        if distribution is not None:
+            label, confidence = label_and_confidence(attribute, distribution)
+        status, _flags = assess(
+            policy,
+            confidence,
+            len(given.get((item_id, attribute_id), [])),
+            Evidence(reviewed=known is not None and known[1] == "verdict"),
+        )
         statuses.append(
             ItemStatus(
                 item=item_keys[item_id],
                 attribute=attribute.name,
-                status=classify(
-                    policy,
-                    confidence,
-                    len(given),
-                    reviewed=verdict is not None and verdict[1] == "verdict",
-                ),
+                status=status,
                 label=label,
                 confidence=confidence,
             )
         )
     return statuses
+
+
+def _e_step(
+    attribute: Attribute,
+    summary: dict,
+    params: dict[tuple[int, int], dict],
+    labelled: dict[tuple[int, int], list[tuple[int, str]]],
+) -> dict[tuple[int, int], dict[str, float]]:
+    """Posteriors of the ``labelled`` items under the fit's parameters.
+
+    Annotators are coded in order of first appearance; those without parameters
+    share one extra code carrying the population average.
+    """
+    pairs = list(labelled)
+    rows = [
+        (row, annotator, value)
+        for row, pair in enumerate(pairs)
+        for annotator, value in labelled[pair]
+    ]
+    known = sorted({a for _, a, _ in rows if (attribute.id, a) in params})
+    code = {annotator: index for index, annotator in enumerate(known)}
+    unseen = len(known)
+    stored = sorted({value for _, _, value in rows})
+    value_index = {value: index for index, value in enumerate(stored)}
+    codes = value_codes(attribute, stored)
+    item = np.array([row for row, _, _ in rows], dtype=np.int64)
+    annotator = np.array([code.get(a, unseen) for _, a, _ in rows], dtype=np.int64)
+    value = np.array([value_index[v] for _, _, v in rows], dtype=np.int64)
+    posteriors = {}
+    for key, values in problem_values(attribute):
+        problem = summary["problems"][key]
+        parameters = [params[(attribute.id, a)][key] for a in known] + [problem["population"]]
+        estimator = estimator_from_parameters(summary["method"], problem["prior"], parameters)
+        labels = LabelArrays(
+            item, annotator, codes[key][value], len(pairs), unseen + 1, len(values)
+        )
+        posteriors[key] = estimator.predict_proba(labels)
+    if attribute.kind == "multilabel":
+        return {
+            pair: {tag: float(posteriors[tag][row, 1]) for tag in attribute.values}
+            for row, pair in enumerate(pairs)
+        }
+    return {
+        pair: dict(zip(attribute.values, posteriors[""][row].tolist(), strict=True))
+        for row, pair in enumerate(pairs)
+    }

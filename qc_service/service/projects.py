@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from qc_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from qc_service.schemas.projects import AttributeOut, ProjectCounts, ProjectCreate, ProjectOut
+from qc_service.service import fits
 from qc_service.service.context import Context
 from qc_service.store import db
 from qc_service.store import projects as project_store
@@ -78,6 +79,7 @@ def get_project(ctx: Context, project_id: str) -> ProjectOut:
             raise NotFound(f"project {project_id!r} does not exist")
         attributes = project_store.list_attributes(session, project_id)
         counts = project_store.project_counts(session, project_id)
+        last_fit = fits.last_fit(session, project_id)
     return ProjectOut(
         id=project.id,
         name=project.name,
@@ -88,4 +90,5 @@ def get_project(ctx: Context, project_id: str) -> ProjectOut:
         method=project.method,
         created_at=project.created_at,
         counts=ProjectCounts(**counts),
+        last_fit=last_fit,
     )

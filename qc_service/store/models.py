@@ -134,3 +134,123 @@ class Job(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     #: Free-form facts the job reports (the fit it produced, its timings).
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Fit(SQLModel, table=True):
+    """One published run of the models over all of a project's attributes.
+
+    Results and annotator scores point at the fit that produced them; exactly one
+    fit per project is ``current`` (the one in service). Its id is its version.
+    """
+
+    __table_args__ = (Index("ix_fit_project_current", "project_id", "current"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    job_id: str | None = Field(default=None, max_length=36)
+    #: The project's ``revision`` this fit saw: later writes are not in it.
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))
+    method: str = Field(max_length=40)
+    current: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    #: Per attribute: method used, convergence, prior, population parameters,
+    #: agreement figures; and the timings of the run.
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Result(SQLModel, table=True):
+    """The aggregate of one (item, attribute) in the current fit."""
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "attribute_id", "item_id"),
+        Index("ix_result_project_status", "project_id", "status", "id"),
+        Index("ix_result_project_item", "project_id", "item_id"),
+        Index("ix_result_queue", "project_id", "status", "priority", "id"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    fit_id: int = Field(foreign_key="fit.id", index=True)
+    attribute_id: int = Field(foreign_key="attribute.id")
+    item_id: int = Field(foreign_key="item.id")
+    #: Stored form of the label (a JSON array of tags for multilabel attributes).
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    confidence: float
+    distribution: dict = Field(sa_column=Column(JSON, nullable=False))
+    n_labels: int
+    status: str = Field(max_length=20)
+    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Estimated probability that ``label`` is wrong: the review queue's order.
+    priority: float
+
+
+class AnnotatorScore(SQLModel, table=True):
+    """One annotator's reliability on one attribute, as estimated by a fit."""
+
+    __tablename__ = "annotator_score"
+    __table_args__ = (UniqueConstraint("project_id", "attribute_id", "annotator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", max_length=64)
+    fit_id: int = Field(foreign_key="fit.id", index=True)
+    attribute_id: int = Field(foreign_key="attribute.id")
+    annotator_id: int = Field(foreign_key="annotator.id", index=True)
+    n_labels: int
+    accuracy: float
+    accuracy_low: float
+    accuracy_high: float
+    agreement: float
+    gold_accuracy: float | None = None
+    n_gold: int = 0
+    spammer_score: float
+    status: str = Field(max_length=20)
+    #: Soft confusion counts [true][given] (per tag for multilabel attributes).
+    confusion: dict = Field(sa_column=Column(JSON, nullable=False))
+    confused_pairs: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The model's own parameters for this annotator, for the streaming E-step.
+    params: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ReviewClaim(SQLModel, table=True):
+    """A lease of one flagged (item, attribute) to a reviewer until ``expires_at``.
+
+    Kept apart from ``result`` so that a refit, which replaces every result row,
+    does not cancel leases in progress.
+    """
+
+    __tablename__ = "review_claim"
+
+    project_id: str = Field(foreign_key="project.id", primary_key=True, max_length=64)
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    attribute_id: int = Field(foreign_key="attribute.id", primary_key=True)
+    reviewer: str = Field(sa_column=Column(Text, nullable=False))
+    claimed_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class Verdict(SQLModel, table=True):
+    """An expert's answer, kept with its reviewer and note (the gold row holds the value)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", index=True, max_length=64)
+    item_id: int = Field(foreign_key="item.id")
+    attribute_id: int = Field(foreign_key="attribute.id")
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    reviewer: str = Field(sa_column=Column(Text, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+#: At most one queued refit per project: concurrent schedulers (several gunicorn
+#: workers) that race to queue one collide here and join the winner's job instead.
+_queued_fit = Job.state == "queued"
+Index(
+    "uq_job_queued_fit",
+    Job.project_id,
+    unique=True,
+    sqlite_where=_queued_fit,
+    postgresql_where=_queued_fit,
+)

@@ -1,0 +1,49 @@
+"""Annotator scores."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from qc_service.api.blueprint import api
+from qc_service.api.routing import context, endpoint
+from qc_service.schemas.results import AnnotatorDetail, AnnotatorsPage, AnnotatorsQuery
+from qc_service.service import annotators
+from qc_service.service.auth import Principal
+
+
+@endpoint(
+    api,
+    "GET",
+    "/projects/<project>/annotators",
+    summary="List annotator scores",
+    tag="annotators",
+    scope="read",
+    query=AnnotatorsQuery,
+    response=AnnotatorsPage,
+    headers={"If-None-Match": "The ETag of an earlier answer: 304 while no new fit exists."},
+)
+def list_annotators(project: str, principal: Principal, query: AnnotatorsQuery):
+    """Per annotator and attribute: ``n_labels``, ``accuracy`` with its 95 % credible
+    interval, ``gold_accuracy``, ``agreement`` with the aggregate, ``spammer_score``,
+    ``status`` (``ok``, ``probation``, ``suspected_spammer``) and the most confused
+    value pairs. Sort with ``sort``; filter by ``attribute`` and ``status``. Answers
+    carry an ``ETag``; polling with ``If-None-Match`` costs a 304 until the next fit."""
+    etag = annotators.scores_etag(context(), project, request.query_string)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.if_none_match.as_set(include_weak=True) or request.if_none_match.star_tag:
+        return Response(status=304, headers=headers)
+    return annotators.list_annotators(context(), project, query), 200, headers
+
+
+@endpoint(
+    api,
+    "GET",
+    "/projects/<project>/annotators/<path:annotator>",
+    summary="Read one annotator's scores",
+    tag="annotators",
+    scope="read",
+    response=AnnotatorDetail,
+)
+def get_annotator(project: str, annotator: str, principal: Principal):
+    """The annotator's scores on every attribute, with soft confusion matrices."""
+    return annotators.get_annotator(context(), project, annotator)

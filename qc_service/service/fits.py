@@ -1,0 +1,360 @@
+"""Refitting a project: load its labels, run the models, publish the results.
+
+A fit covers every attribute of a project and is published in one transaction,
+so the service always answers from one complete fit; if anything fails on the way
+the previous fit stays in service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qc_service.errors import NotFound
+from qc_service.schemas.results import JobOut
+from qc_service.service.agreement import nominal_alpha
+from qc_service.service.context import Context
+from qc_service.service.modeling import (
+    AttributeFit,
+    annotator_parameters,
+    annotator_status,
+    confused_pairs,
+    fit_attribute,
+    population_parameters,
+    reliability,
+)
+from qc_service.service.status import Evidence, Policy, assess
+from qc_service.store import db
+from qc_service.store import fits as fit_store
+from qc_service.store import jobs as job_store
+from qc_service.store import projects as project_store
+from qc_service.store.models import Attribute, Fit, Project
+
+if TYPE_CHECKING:  # the scheduler runs fits: importing it here would be circular
+    from qc_service.jobs.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FitOutput:
+    fit: Fit
+    results: list[dict]
+    scores: list[dict]
+
+
+def run_fit(ctx: Context, project_id: str, job_id: str | None = None) -> Fit:
+    """Refit ``project_id`` and publish it; answers the published fit."""
+    started = time.perf_counter()
+    with db.session_scope(ctx.engine) as session:
+        project = project_store.get_project(session, project_id)
+        if project is None:
+            raise NotFound(f"project {project_id!r} does not exist")
+        attributes = project_store.list_attributes(session, project_id)
+        loaded = [
+            (
+                attribute,
+                fit_store.load_attribute_labels(session, project_id, attribute.id),
+                fit_store.load_gold(session, project_id, attribute.id),
+            )
+            for attribute in attributes
+        ]
+    loaded_at = time.perf_counter()
+    output = compute_fit(project, loaded, job_id)
+    output.fit.detail["timings"] = {
+        "load_seconds": round(loaded_at - started, 4),
+        "fit_seconds": round(time.perf_counter() - loaded_at, 4),
+    }
+    with db.session_scope(ctx.engine, write=True) as session:
+        job_store.lock_project(session, project_id)
+        current = fit_store.current_fit(session, project_id)
+        if current is not None and current.revision > output.fit.revision:
+            # A fit of newer data was published while this one ran (Celery workers
+            # run in parallel): publishing this one would go back in time.
+            log.info("fit of %s at revision %s superseded", project_id, output.fit.revision)
+            return current
+        fit_store.publish(session, output.fit, output.results, output.scores)
+    log.info("fit %s of %s published: %s", output.fit.id, project_id, output.fit.detail["timings"])
+    return output.fit
+
+
+def compute_fit(
+    project: Project,
+    loaded: list[tuple[Attribute, fit_store.AttributeLabels, list[tuple[int, str, str]]]],
+    job_id: str | None = None,
+) -> FitOutput:
+    """The rows a fit publishes, from each attribute's labels and gold (no I/O)."""
+    policy = Policy(project.target_confidence, project.min_labels, project.max_labels)
+    fit = Fit(
+        project_id=project.id,
+        job_id=job_id,
+        revision=project.revision,
+        method=project.method,
+        detail={"attributes": {}},
+    )
+    results: list[dict] = []
+    scores: list[dict] = []
+    for attribute, data, gold in loaded:
+        attribute_fit = fit_attribute(attribute, project.method, data, gold)
+        if attribute_fit is None:
+            continue
+        rel = reliability(attribute_fit)
+        statuses = [
+            annotator_status(int(n), float(s))
+            for n, s in zip(attribute_fit.labels_per_annotator, rel.spammer_score, strict=True)
+        ]
+        scores += _score_rows(project.id, attribute_fit, rel, statuses)
+        attribute_results = _result_rows(project.id, policy, attribute_fit, rel, statuses, gold)
+        results += attribute_results
+        fit.detail["attributes"][attribute.name] = _attribute_summary(
+            attribute_fit, attribute_results
+        )
+    return FitOutput(fit, results, scores)
+
+
+def _posterior_view(fit: AttributeFit) -> tuple[list[dict], list[str], np.ndarray, np.ndarray]:
+    """Per item: distribution, stored label, confidence and probability of being wrong."""
+    attribute = fit.attribute
+    if attribute.kind == "multilabel":
+        present = np.column_stack([p.estimator.posteriors_[:, 1] for p in fit.problems])
+        sure = np.maximum(present, 1.0 - present)
+        tags = attribute.values
+        distributions = [dict(zip(tags, np.round(row, 6).tolist(), strict=True)) for row in present]
+        labels = [
+            json.dumps([tag for tag, p in zip(tags, row, strict=True) if p > 0.5])
+            for row in present
+        ]
+        return distributions, labels, sure.min(axis=1), 1.0 - sure.prod(axis=1)
+    estimator = fit.problems[0].estimator
+    values = attribute.values
+    distributions = [
+        dict(zip(values, row, strict=True)) for row in np.round(estimator.posteriors_, 6).tolist()
+    ]
+    labels = [values[code] for code in estimator.labels_]
+    return distributions, labels, estimator.confidence_, 1.0 - estimator.confidence_
+
+
+def _gold_conflicts(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: whether the annotators' own answer differs from gold, and the
+    probability (by the annotators' evidence) that the gold answer is wrong."""
+    conflict = np.zeros(len(fit.item_ids), dtype=bool)
+    gold_right = np.ones(len(fit.item_ids))
+    for problem in fit.problems:
+        known = np.flatnonzero((problem.gold >= 0) & (fit.labels_per_item > 0))
+        crowd = problem.unclamped[known]
+        conflict[known] |= crowd.argmax(axis=1) != problem.gold[known]
+        gold_right[known] *= crowd[np.arange(len(known)), problem.gold[known]]
+    return conflict, 1.0 - gold_right
+
+
+def _result_rows(
+    project_id: str,
+    policy: Policy,
+    fit: AttributeFit,
+    rel,
+    statuses: list[str],
+    gold: list[tuple[int, str, str]],
+) -> list[dict]:
+    distributions, labels, confidence, wrong = _posterior_view(fit)
+    conflict, gold_wrong = _gold_conflicts(fit)
+    verdict_items = {item_id for item_id, _, source in gold if source == "verdict"}
+    control_items = {item_id for item_id, _, source in gold if source != "verdict"}
+    labels_of = fit.problems[0].labels
+    per_item = np.maximum(fit.labels_per_item, 1)
+    spammer = np.array([status == "suspected_spammer" for status in statuses], dtype=float)
+    suspect_share = (
+        np.bincount(labels_of.item, weights=spammer[labels_of.annotator], minlength=len(per_item))
+        / per_item
+    )
+    annotator_accuracy = (
+        np.bincount(
+            labels_of.item, weights=rel.accuracy[labels_of.annotator], minlength=len(per_item)
+        )
+        / per_item
+    )
+    rows = []
+    for row, item_id in enumerate(fit.item_ids.tolist()):
+        n_labels = int(fit.labels_per_item[row])
+        reviewed = item_id in verdict_items
+        gold_conflict = bool(conflict[row]) and item_id in control_items
+        status, flags = assess(
+            policy,
+            float(confidence[row]),
+            n_labels,
+            Evidence(
+                reviewed=reviewed,
+                gold_conflict=gold_conflict,
+                suspect_share=float(suspect_share[row]),
+                annotator_accuracy=float(annotator_accuracy[row]) if n_labels else None,
+            ),
+        )
+        if reviewed:
+            priority = 0.0
+        elif gold_conflict:
+            priority = float(gold_wrong[row])
+        else:
+            priority = float(wrong[row])
+        rows.append(
+            {
+                "project_id": project_id,
+                "attribute_id": fit.attribute.id,
+                "item_id": item_id,
+                "label": labels[row],
+                "confidence": float(confidence[row]),
+                "distribution": distributions[row],
+                "n_labels": n_labels,
+                "status": status,
+                "flags": flags,
+                "priority": priority,
+            }
+        )
+    return rows
+
+
+def _gold_accuracy(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
+    """Per annotator: share of their gold-item answers that match gold, and how many."""
+    n_annotators = len(fit.annotator_ids)
+    hits = np.zeros(n_annotators)
+    n_gold = np.zeros(n_annotators)
+    for problem in fit.problems:
+        labels = problem.labels
+        gold = problem.gold[labels.item]
+        on_gold = gold >= 0
+        hits += np.bincount(
+            labels.annotator[on_gold],
+            weights=labels.value[on_gold] == gold[on_gold],
+            minlength=n_annotators,
+        )
+        n_gold += np.bincount(labels.annotator[on_gold], minlength=n_annotators)
+    n_problems = len(fit.problems)
+    return np.divide(hits, n_gold, out=np.full(n_annotators, np.nan), where=n_gold > 0), (
+        n_gold / n_problems
+    ).astype(int)
+
+
+def _score_rows(project_id: str, fit: AttributeFit, rel, statuses: list[str]) -> list[dict]:
+    gold_accuracy, n_gold = _gold_accuracy(fit)
+    rows = []
+    for code, annotator_id in enumerate(fit.annotator_ids.tolist()):
+        pairs: list[dict] = []
+        for problem in fit.problems:
+            pairs += confused_pairs(problem.values, problem.confusion[code])
+        pairs.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
+        rows.append(
+            {
+                "project_id": project_id,
+                "attribute_id": fit.attribute.id,
+                "annotator_id": annotator_id,
+                "n_labels": int(fit.labels_per_annotator[code]),
+                "accuracy": float(rel.accuracy[code]),
+                "accuracy_low": float(rel.accuracy_low[code]),
+                "accuracy_high": float(rel.accuracy_high[code]),
+                "agreement": float(rel.agreement[code]),
+                "gold_accuracy": None
+                if np.isnan(gold_accuracy[code])
+                else float(gold_accuracy[code]),
+                "n_gold": int(n_gold[code]),
+                "spammer_score": float(rel.spammer_score[code]),
+                "status": statuses[code],
+                "confusion": {
+                    problem.key: {
+                        "values": problem.values,
+                        "counts": np.round(problem.confusion[code], 3).tolist(),
+                    }
+                    for problem in fit.problems
+                },
+                "confused_pairs": pairs[:3],
+                "params": {
+                    problem.key: annotator_parameters(problem, code) for problem in fit.problems
+                },
+            }
+        )
+    return rows
+
+
+def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
+    pairs: list[dict] = []
+    for problem in fit.problems:
+        pairs += confused_pairs(problem.values, problem.confusion.sum(axis=0), limit=5)
+    pairs.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
+    labelled = [row for row in results if row["n_labels"] > 0]
+    alphas = [nominal_alpha(problem.labels) for problem in fit.problems]
+    alphas = [a for a in alphas if a is not None]
+    return {
+        "method": fit.method,
+        "n_labels": int(fit.labels_per_item.sum()),
+        "n_items": len(fit.item_ids),
+        "n_annotators": len(fit.annotator_ids),
+        "alpha": float(np.mean(alphas)) if alphas else None,
+        "estimated_accuracy": float(np.mean([1.0 - row["priority"] for row in labelled]))
+        if labelled
+        else None,
+        "confused_pairs": pairs[:5],
+        "problems": {
+            problem.key: {
+                "values": problem.values,
+                "prior": problem.estimator.prior_.tolist(),
+                "population": population_parameters(problem),
+                "log_likelihood": float(problem.estimator.log_likelihood_[-1])
+                if problem.estimator.log_likelihood_
+                else None,
+                "n_iter": int(problem.estimator.n_iter_),
+                "converged": bool(problem.estimator.converged_),
+            }
+            for problem in fit.problems
+        },
+    }
+
+
+def job_out(job) -> JobOut:
+    return JobOut(
+        id=job.id,
+        project=job.project_id,
+        kind=job.kind,
+        state=job.state,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        detail=job.detail,
+    )
+
+
+def start_fit(ctx: Context, scheduler: Scheduler, project_id: str) -> JobOut:
+    """Queue a refit to run now (joining one already queued); answers its job."""
+    with db.session_scope(ctx.engine) as session:
+        if not project_store.project_exists(session, project_id):
+            raise NotFound(f"project {project_id!r} does not exist")
+    job = scheduler.run_now(project_id)
+    return get_job(ctx, job.id)
+
+
+def get_job(ctx: Context, job_id: str) -> JobOut:
+    with db.session_scope(ctx.engine) as session:
+        job = job_store.get_job(session, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id!r} does not exist")
+    return job_out(job)
+
+
+def last_fit(session, project_id: str) -> dict | None:
+    """The current fit, for the project document."""
+    fit = fit_store.current_fit(session, project_id)
+    if fit is None:
+        return None
+    return {
+        "id": fit.id,
+        "created_at": fit.created_at.isoformat(),
+        "revision": fit.revision,
+        "method": fit.method,
+        "timings": fit.detail.get("timings", {}),
+        "attributes": {
+            name: {key: summary[key] for key in ("method", "n_labels", "n_items", "alpha")}
+            for name, summary in fit.detail.get("attributes", {}).items()
+        },
+    }

@@ -1,0 +1,331 @@
+"""Reading what the current fit published, and the review workflow's writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from qc_service.store.models import (
+    Annotator,
+    AnnotatorScore,
+    Attribute,
+    Item,
+    Label,
+    Result,
+    ReviewClaim,
+    Verdict,
+)
+
+_RESULT_COLUMNS = (
+    Result.id,
+    Item.key.label("item"),
+    Attribute.name.label("attribute"),
+    Attribute.kind.label("kind"),
+    Result.label,
+    Result.confidence,
+    Result.distribution,
+    Result.n_labels,
+    Result.status,
+    Result.flags,
+    Result.priority,
+    Result.fit_id,
+    Result.item_id,
+    Result.attribute_id,
+)
+
+
+def _results_query():
+    return (
+        select(*_RESULT_COLUMNS)
+        .join(Item, Item.id == Result.item_id)
+        .join(Attribute, Attribute.id == Result.attribute_id)
+    )
+
+
+def results_page(
+    session: Session,
+    project_id: str,
+    *,
+    attribute_id: int | None,
+    status: str | None,
+    after_id: int,
+    limit: int,
+) -> list:
+    """Results in id order after ``after_id`` (keyset pagination); ``limit`` rows."""
+    query = _results_query().where(Result.project_id == project_id, Result.id > after_id)
+    if attribute_id is not None:
+        query = query.where(Result.attribute_id == attribute_id)
+    if status is not None:
+        query = query.where(Result.status == status)
+    return list(session.execute(query.order_by(Result.id).limit(limit)))
+
+
+def iter_results(
+    session: Session, project_id: str, attribute_id: int | None, batch: int = 5000
+) -> Iterator[list]:
+    """Every result, in pages of ``batch`` rows (for export)."""
+    after = 0
+    while True:
+        rows = results_page(
+            session, project_id, attribute_id=attribute_id, status=None, after_id=after, limit=batch
+        )
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+
+
+def item_results(session: Session, project_id: str, item_id: int) -> list:
+    query = _results_query().where(Result.project_id == project_id, Result.item_id == item_id)
+    return list(session.execute(query))
+
+
+def item_id_of(session: Session, project_id: str, key: str) -> int | None:
+    query = select(Item.id).where(Item.project_id == project_id, Item.key == key)
+    return session.scalar(query)
+
+
+def annotator_id_of(session: Session, project_id: str, key: str) -> int | None:
+    query = select(Annotator.id).where(Annotator.project_id == project_id, Annotator.key == key)
+    return session.scalar(query)
+
+
+def labels_behind(session: Session, project_id: str, item_id: int) -> list:
+    """Every label row of one item (newest last), with its annotator's key and score."""
+    query = (
+        select(
+            Label.attribute_id,
+            Label.annotator_id,
+            Annotator.key.label("annotator"),
+            Label.value,
+            Label.retracted,
+            AnnotatorScore.accuracy,
+            AnnotatorScore.status,
+        )
+        .join(Annotator, Annotator.id == Label.annotator_id)
+        .outerjoin(
+            AnnotatorScore,
+            and_(
+                AnnotatorScore.project_id == project_id,
+                AnnotatorScore.attribute_id == Label.attribute_id,
+                AnnotatorScore.annotator_id == Label.annotator_id,
+            ),
+        )
+        .where(Label.project_id == project_id, Label.item_id == item_id)
+        .order_by(Label.id)
+    )
+    return list(session.execute(query))
+
+
+_SCORE_COLUMNS = (
+    AnnotatorScore,
+    Annotator.key.label("annotator"),
+    Attribute.name.label("attribute"),
+)
+
+_SORTS = {
+    "annotator": (Annotator.key, Attribute.position),
+    "accuracy": (AnnotatorScore.accuracy, AnnotatorScore.id),
+    "-accuracy": (AnnotatorScore.accuracy.desc(), AnnotatorScore.id),
+    "n_labels": (AnnotatorScore.n_labels, AnnotatorScore.id),
+    "-n_labels": (AnnotatorScore.n_labels.desc(), AnnotatorScore.id),
+    "spammer_score": (AnnotatorScore.spammer_score, AnnotatorScore.id),
+    "-spammer_score": (AnnotatorScore.spammer_score.desc(), AnnotatorScore.id),
+}
+
+
+def annotator_scores(
+    session: Session,
+    project_id: str,
+    *,
+    attribute_id: int | None = None,
+    status: str | None = None,
+    annotator_id: int | None = None,
+    sort: str = "annotator",
+    offset: int = 0,
+    limit: int | None = None,
+) -> list:
+    query = (
+        select(*_SCORE_COLUMNS)
+        .join(Annotator, Annotator.id == AnnotatorScore.annotator_id)
+        .join(Attribute, Attribute.id == AnnotatorScore.attribute_id)
+        .where(AnnotatorScore.project_id == project_id)
+    )
+    if attribute_id is not None:
+        query = query.where(AnnotatorScore.attribute_id == attribute_id)
+    if status is not None:
+        query = query.where(AnnotatorScore.status == status)
+    if annotator_id is not None:
+        query = query.where(AnnotatorScore.annotator_id == annotator_id)
+    query = query.order_by(*_SORTS[sort]).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query))
+
+
+def queue_page(
+    session: Session,
+    project_id: str,
+    *,
+    attribute_id: int | None,
+    after: tuple[float, int] | None,
+    limit: int,
+    now: datetime,
+) -> list:
+    """Flagged results, highest priority first (ties: oldest result first), each with
+    its active lease if any."""
+    query = (
+        select(
+            *_RESULT_COLUMNS,
+            ReviewClaim.reviewer.label("claimed_by"),
+            ReviewClaim.expires_at.label("claim_expires_at"),
+        )
+        .join(Item, Item.id == Result.item_id)
+        .join(Attribute, Attribute.id == Result.attribute_id)
+        .outerjoin(
+            ReviewClaim,
+            and_(
+                ReviewClaim.project_id == Result.project_id,
+                ReviewClaim.item_id == Result.item_id,
+                ReviewClaim.attribute_id == Result.attribute_id,
+                ReviewClaim.expires_at > now,
+            ),
+        )
+        .where(Result.project_id == project_id, Result.status == "flagged")
+    )
+    if attribute_id is not None:
+        query = query.where(Result.attribute_id == attribute_id)
+    if after is not None:
+        priority, result_id = after
+        query = query.where(
+            or_(
+                Result.priority < priority,
+                and_(Result.priority == priority, Result.id > result_id),
+            )
+        )
+    return list(session.execute(query.order_by(Result.priority.desc(), Result.id).limit(limit)))
+
+
+def claim_candidates(
+    session: Session, project_id: str, attribute_id: int | None, now: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """Up to ``limit`` unleased flagged (item_id, attribute_id), by priority.
+
+    On PostgreSQL the result rows are locked with SKIP LOCKED, so a concurrent
+    claimer passes over the rows this transaction is claiming instead of waiting
+    for them (or taking them too).
+    """
+    active = (
+        select(ReviewClaim.item_id)
+        .where(
+            ReviewClaim.project_id == Result.project_id,
+            ReviewClaim.item_id == Result.item_id,
+            ReviewClaim.attribute_id == Result.attribute_id,
+            ReviewClaim.expires_at > now,
+        )
+        .exists()
+    )
+    query = select(Result.item_id, Result.attribute_id).where(
+        Result.project_id == project_id, Result.status == "flagged", ~active
+    )
+    if attribute_id is not None:
+        query = query.where(Result.attribute_id == attribute_id)
+    query = query.order_by(Result.priority.desc(), Result.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Result)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def take_lease(
+    session: Session,
+    project_id: str,
+    item_id: int,
+    attribute_id: int,
+    reviewer: str,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Lease one (item, attribute) unless someone else holds an active lease on it.
+
+    One atomic statement: an insert, or an update of an expired (or own) lease. Two
+    transactions racing for the same row serialise on it and the second sees the
+    first's lease, so it gets false.
+    """
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(ReviewClaim.__table__).values(
+        project_id=project_id,
+        item_id=item_id,
+        attribute_id=attribute_id,
+        reviewer=reviewer,
+        claimed_at=now,
+        expires_at=expires_at,
+    )
+    table = ReviewClaim.__table__
+    statement = statement.on_conflict_do_update(
+        index_elements=["project_id", "item_id", "attribute_id"],
+        set_={
+            "reviewer": statement.excluded.reviewer,
+            "claimed_at": statement.excluded.claimed_at,
+            "expires_at": statement.excluded.expires_at,
+        },
+        where=or_(table.c.expires_at <= now, table.c.reviewer == reviewer),
+    ).returning(table.c.item_id)
+    return session.execute(statement).first() is not None
+
+
+def active_lease(
+    session: Session, project_id: str, item_id: int, attribute_id: int, now: datetime
+) -> ReviewClaim | None:
+    query = select(ReviewClaim).where(
+        ReviewClaim.project_id == project_id,
+        ReviewClaim.item_id == item_id,
+        ReviewClaim.attribute_id == attribute_id,
+        ReviewClaim.expires_at > now,
+    )
+    return session.scalar(query)
+
+
+def record_verdict(session: Session, verdict: Verdict) -> None:
+    """Keep the verdict, end its lease, and mark the published result ``reviewed``."""
+    session.add(verdict)
+    session.execute(
+        delete(ReviewClaim).where(
+            ReviewClaim.project_id == verdict.project_id,
+            ReviewClaim.item_id == verdict.item_id,
+            ReviewClaim.attribute_id == verdict.attribute_id,
+        )
+    )
+    session.execute(
+        update(Result)
+        .where(
+            Result.project_id == verdict.project_id,
+            Result.item_id == verdict.item_id,
+            Result.attribute_id == verdict.attribute_id,
+        )
+        .values(status="reviewed", flags=[], priority=0.0, label=verdict.value, confidence=1.0)
+    )
+
+
+def status_counts(session: Session, project_id: str) -> dict[int, dict[str, int]]:
+    """Results per status, by attribute_id."""
+    query = (
+        select(Result.attribute_id, Result.status, func.count())
+        .where(Result.project_id == project_id)
+        .group_by(Result.attribute_id, Result.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for attribute_id, status, n in session.execute(query):
+        counts.setdefault(attribute_id, {})[status] = n
+    return counts
+
+
+def attribute_ids_by_name(session: Session, project_id: str, names: Sequence[str]) -> dict:
+    query = select(Attribute.name, Attribute.id).where(
+        Attribute.project_id == project_id, Attribute.name.in_(list(names))
+    )
+    return dict(session.execute(query).all())
