@@ -29,8 +29,8 @@ def list_annotators(project: str, principal: Principal, query: AnnotatorsQuery):
     value pairs. Sort with ``sort``; filter by ``attribute`` and ``status``. Answers
     carry an ``ETag``; polling with ``If-None-Match`` costs a 304 until the next fit."""
     etag = annotators.scores_etag(context(), project, request.query_string)
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in request.if_none_match.as_set(include_weak=True) or request.if_none_match.star_tag:
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+    if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)
     return annotators.list_annotators(context(), project, query), 200, headers
 

@@ -21,13 +21,13 @@ from qc_service.store import results as result_store
 
 
 def scores_etag(ctx: Context, project_id: str, query_string: bytes) -> str:
-    """An entity tag for an annotators answer: scores change only with a new fit, so
+    """An entity tag (unquoted) for an annotators answer: scores change only with a new fit, so
     the current fit's id and the query name the answer."""
     with db.session_scope(ctx.engine) as session:
         attributes_of(session, project_id)
         fit = fit_store.current_fit(session, project_id)
     digest = hashlib.sha256(query_string).hexdigest()[:16]
-    return f'"fit-{fit.id if fit else 0}-{digest}"'
+    return f"fit-{fit.id if fit else 0}-{digest}"
 
 
 def _score_out(row) -> dict:
