@@ -39,7 +39,11 @@ class GoldEvent:
 class Retraction:
     """An earlier label that no longer counts (the platform deleted it).
 
-    ``label_id`` is the event id the label was stored under.
+    ``label_id`` names the labels it withdraws: every label of the project whose
+    event id equals it exactly, or starts with it followed by ``:`` (so
+    ``labelstudio:annotation:17`` withdraws every version and attribute of that
+    annotation, but not ``labelstudio:annotation:170``). A batch's retractions are
+    applied before its labels and never withdraw the batch's own labels.
     """
 
     label_id: str

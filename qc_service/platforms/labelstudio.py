@@ -17,14 +17,18 @@ chosen path. Cancelled (skipped) annotations count as ``cancelled``.
 Ids and updates
 ---------------
 A label's id is ``labelstudio:annotation:<annotation id>:<version>:<attribute>``,
-the version being the annotation's ``updated_at`` (compact UTC). An
-``ANNOTATION_UPDATED`` therefore yields new ids, and the newest label wins; the
-export of an unchanged annotation yields the same ids as its webhook, so importing
-both adds nothing. ``ANNOTATIONS_DELETED`` yields
-``Retraction("labelstudio:annotation:<id>")``, which retracts every version and
-attribute of that annotation (ids are matched by ``:``-separated prefix). An update
-that *clears* an answer cannot be expressed as a label and leaves the older one
-standing. Legacy exports (``completions`` without ids) get content-digest ids.
+the version being the annotation's ``updated_at`` (compact UTC); the export of an
+unchanged annotation yields the same ids as its webhook, so importing both adds
+nothing. ``ANNOTATIONS_DELETED`` yields ``Retraction("labelstudio:annotation:<id>")``,
+which retracts every version and attribute of that annotation (ids are matched
+exactly or by prefix followed by ``:``).
+
+``ANNOTATION_UPDATED`` replaces the annotator's answer: it yields that same
+retraction *and* the labels of the new version (new ids). The service applies a
+batch's retractions before its labels and never lets them retract the batch's own
+labels, so the new version counts, an answer the update *cleared* stops counting,
+and a re-delivered update changes nothing. Legacy exports (``completions`` without
+ids) get content-digest ids.
 """
 
 from __future__ import annotations
@@ -100,6 +104,9 @@ class LabelStudioAdapter:
                 else:
                     task_id = id_text(task_ref, f"{where}/task")
                     task = tasks.get(task_id)
+                if action == "ANNOTATION_UPDATED" and annotation.get("id") is not None:
+                    annotation_id = id_text(annotation["id"], f"{where}/id")
+                    batch.retractions.append(Retraction(annotation_id_prefix(annotation_id)))
                 _add_annotation(annotation, task_id, task, mapping, where, batch)
             except PayloadError as error:
                 errors.append(error)

@@ -53,5 +53,16 @@ class IngestResult(ResponseModel):
     items: list[ItemStatus]
 
 
+class EventIngestResult(IngestResult):
+    """The answer to a whole event batch (a webhook, one batch of an import)."""
+
+    gold: int = Field(default=0, description="Known answers stored or replaced.")
+    retracted: int = Field(default=0, description="Earlier labels that no longer count.")
+    skipped: dict[str, int] = Field(
+        default_factory=dict,
+        description="Records the platform adapter passed over on purpose, by reason.",
+    )
+
+
 class GoldResult(ResponseModel):
     accepted: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,15 @@ def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]
     return found
 
 
+def item_keys(session: Session, project_id: str, item_ids: Iterable[int]) -> dict[int, str]:
+    """The platform key of each item row id."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(item_ids))):
+        query = select(Item.id, Item.key).where(Item.project_id == project_id, Item.id.in_(chunk))
+        found.update((item_id, key) for item_id, key in session.execute(query))
+    return found
+
+
 def insert_new_labels(session: Session, rows: list[dict]) -> int:
     """Append label rows (dicts of ``Label`` columns) in bulk, skipping those whose
     event id is stored already; answers how many were stored.
@@ -78,6 +87,48 @@ def insert_new_labels(session: Session, rows: list[dict]) -> int:
         .returning(Label.id)
     )
     return len(session.execute(statement, rows).all())
+
+
+def retract_labels(
+    session: Session, project_id: str, label_ids: Iterable[str], keep: Iterable[str] = ()
+) -> list[tuple[int, int]]:
+    """Mark retracted every label of the project whose event id equals one of
+    ``label_ids`` or starts with it followed by ``:``; answers the (item_id,
+    attribute_id) of each label retracted now.
+
+    Labels whose event id is in ``keep`` are left alone: a batch that retracts an
+    annotation and carries its new version must not retract that new version when
+    the batch is delivered a second time.
+    """
+    prefixes = sorted(set(label_ids))
+    kept = set(keep)
+    touched: list[tuple[int, int]] = []
+    for chunk in _chunks(prefixes, 500):
+        spared = sorted(
+            event_id
+            for event_id in kept
+            if any(event_id == p or event_id.startswith(p + ":") for p in chunk)
+        )
+        matches = or_(
+            *(
+                or_(Label.event_id == p, Label.event_id.like(_like_prefix(p), escape="\\"))
+                for p in chunk
+            )
+        )
+        statement = update(Label).where(
+            Label.project_id == project_id, Label.retracted.is_(False), matches
+        )
+        if spared:
+            statement = statement.where(Label.event_id.not_in(spared))
+        returning = statement.values(retracted=True).returning(Label.item_id, Label.attribute_id)
+        touched.extend(tuple(row) for row in session.execute(returning))
+    return touched
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for ids below ``prefix``: its wildcards escaped, then ``:%``."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + ":%"
 
 
 def current_labels(

@@ -46,6 +46,14 @@ def test_created_webhook_yields_one_label_per_choices_result():
     assert label.id == "labelstudio:annotation:1:20240501T100000.000000Z:colour"
 
 
+def test_update_retracts_the_annotation_and_carries_its_new_version():
+    batch = adapter.parse_webhook(
+        {"action": "ANNOTATION_UPDATED", "annotation": annotation(choice="blue")}, Mapping()
+    )
+    assert batch.retractions == [Retraction("labelstudio:annotation:1")]
+    assert [label.value for label in batch.labels] == ["blue"]
+
+
 def test_update_gets_a_new_id_under_the_same_annotation_prefix():
     created = adapter.parse_webhook(
         {"action": "ANNOTATION_CREATED", "annotation": annotation()}, Mapping()
@@ -163,8 +171,9 @@ def test_real_created_webhook_has_only_an_unsupported_labels_result():
 def test_real_updated_bbox_webhook_is_skipped():
     path = payload("labelstudio/webhook_ANNOTATION_UPDATED_image_bbox.json")
     batch = adapter.parse_webhook(path.read_bytes(), Mapping())
-    # Two rectanglelabels results in annotation 16.
+    # Two rectanglelabels results in annotation 16; the update still withdraws it.
     assert (batch.labels, batch.skipped) == ([], {"unsupported_result:rectanglelabels": 2})
+    assert batch.retractions == [Retraction("labelstudio:annotation:16")]
 
 
 def test_real_deleted_webhook_retracts_annotation_17():

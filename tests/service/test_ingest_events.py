@@ -1,0 +1,111 @@
+"""ingest_events: retractions, labels and gold of one batch in one transaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from qc_service.errors import InvalidInput
+from qc_service.events import EventBatch, GoldEvent, LabelEvent, Retraction
+from qc_service.service.ingest import ingest_events
+from tests.conftest import ADMIN, row_counts
+
+
+@pytest.fixture
+def ctx(app):
+    return app.extensions["qc"]
+
+
+def label(event_id: str, annotator: str = "a1", value: str = "cream", item: str = "img-1"):
+    return LabelEvent(item, annotator, "shade", value, event_id)
+
+
+def counted_labels(client) -> int:
+    return client.get("/api/v1/projects/shirts", headers=ADMIN).get_json()["counts"]["labels"]
+
+
+def test_labels_and_gold_are_stored_together(ctx, client, project):
+    batch = EventBatch(
+        labels=[label("e:1"), label("e:2", annotator="a2", value="beige")],
+        gold=[GoldEvent("img-1", "shade", "cream")],
+        skipped={"cancelled": 2},
+    )
+    result, replayed = ingest_events(ctx, project, batch, source="test")
+    assert not replayed
+    assert (result.accepted, result.duplicates, result.gold, result.retracted) == (2, 0, 1, 0)
+    assert result.skipped == {"cancelled": 2}
+    assert [(i["item"], i["attribute"]) for i in result.model_dump()["items"]] == [
+        ("img-1", "shade")
+    ]
+    counts = client.get("/api/v1/projects/shirts", headers=ADMIN).get_json()["counts"]
+    assert (counts["labels"], counts["gold"]) == (2, 1)
+
+
+def test_retraction_matches_the_id_exactly_or_as_a_prefix_before_a_colon(ctx, client, project):
+    ids = ["ls:annotation:1", "ls:annotation:1:v1:shade", "ls:annotation:10:v1:shade"]
+    batch = EventBatch(labels=[label(i, annotator=f"a{n}") for n, i in enumerate(ids)])
+    ingest_events(ctx, project, batch, source="test")
+    result, _ = ingest_events(
+        ctx, project, EventBatch(retractions=[Retraction("ls:annotation:1")]), source="test"
+    )
+    # annotation 10 shares the text prefix but not the ':'-separated one.
+    assert result.retracted == 2
+    assert counted_labels(client) == 1
+    assert result.items[0].item == "img-1"
+
+
+@pytest.mark.parametrize("wildcard", ["%", "_"])
+def test_like_wildcards_in_retracted_ids_are_literal(ctx, client, project, wildcard):
+    batch = EventBatch(labels=[label(f"x{wildcard}y:1"), label("xzy:1", annotator="a2")])
+    ingest_events(ctx, project, batch, source="test")
+    result, _ = ingest_events(
+        ctx, project, EventBatch(retractions=[Retraction(f"x{wildcard}y")]), source="test"
+    )
+    assert result.retracted == 1 and counted_labels(client) == 1
+
+
+def test_update_batch_replaces_the_annotation_and_redelivery_changes_nothing(
+    ctx, client, project, engine
+):
+    first = EventBatch(
+        labels=[
+            LabelEvent("img-1", "a1", "shade", "cream", "ls:annotation:5:v1:shade"),
+            LabelEvent("img-1", "a1", "pattern", "solid", "ls:annotation:5:v1:pattern"),
+        ]
+    )
+    ingest_events(ctx, project, first, source="test")
+    # The update changes the shade and clears the pattern.
+    update = EventBatch(
+        retractions=[Retraction("ls:annotation:5")],
+        labels=[LabelEvent("img-1", "a1", "shade", "beige", "ls:annotation:5:v2:shade")],
+    )
+    result, _ = ingest_events(ctx, project, update, source="test")
+    assert (result.accepted, result.retracted) == (1, 2)
+    by_attribute = {i.attribute: i for i in result.items}
+    assert by_attribute["shade"].label == "beige"
+    assert by_attribute["pattern"].label is None
+    before = row_counts(engine)
+    again, _ = ingest_events(ctx, project, update, source="test")
+    assert (again.accepted, again.duplicates, again.retracted) == (0, 1, 0)
+    assert row_counts(engine) == before
+    assert counted_labels(client) == 1
+
+
+def test_one_bad_answer_writes_nothing_and_names_its_field(ctx, project, engine):
+    ingest_events(ctx, project, EventBatch(labels=[label("e:1")]), source="test")
+    before = row_counts(engine)
+    batch = EventBatch(
+        retractions=[Retraction("e:1")],
+        labels=[label("e:2")],
+        gold=[GoldEvent("img-1", "shade", "magenta")],
+    )
+    with pytest.raises(InvalidInput) as caught:
+        ingest_events(ctx, project, batch, source="test")
+    assert [error.field for error in caught.value.errors] == ["/gold/0/value"]
+    assert row_counts(engine) == before
+
+
+def test_report_items_false_answers_counts_only(ctx, project):
+    result, _ = ingest_events(
+        ctx, project, EventBatch(labels=[label("e:1")]), source="import", report_items=False
+    )
+    assert (result.accepted, result.items) == (1, [])
