@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from qc_service import __version__
-from qc_service.cli import database, server
+from qc_service.cli import database, jobs, server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -25,3 +25,5 @@ def main() -> None:
 main.add_command(server.serve)
 main.add_command(server.settings)
 main.add_command(database.db)
+main.add_command(jobs.worker)
+main.add_command(jobs.fit)
