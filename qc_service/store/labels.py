@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import ARRAY, any_, bindparam, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,15 +25,41 @@ def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield values[start : start + size]
 
 
-def _insert_ignoring_conflicts(session: Session, table, rows: list[dict], conflict: list[str]):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
-    else:  # pragma: no cover - only the two databases above are supported
-        raise NotImplementedError(dialect)
-    session.execute(statement, rows)
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _member_of(session: Session, column, values: Sequence):
+    """``column IN values``. On PostgreSQL one array parameter: the statement stays
+    short, so psycopg does not re-parse thousands of placeholders on every batch."""
+    if _is_postgres(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _insert_rows(session: Session, table, rows: list[dict], conflict: list[str], returning=None):
+    """Insert ``rows``, skipping those that collide on ``conflict``.
+
+    On PostgreSQL the rows travel as one array per column through ``unnest``: one
+    short statement whatever the batch size, instead of a VALUES list with a
+    placeholder per cell.
+    """
+    if _is_postgres(session):
+        dialect = session.get_bind().dialect
+        columns = list(rows[0])
+        casts = ", ".join(
+            f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
+        )
+        statement = text(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+            + (f" RETURNING {returning.name}" if returning is not None else "")
+        )
+        return session.execute(statement, {name: [row[name] for row in rows] for name in columns})
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    if returning is not None:
+        statement = statement.returning(returning)
+    return session.execute(statement, rows)
 
 
 def ensure_keys(
@@ -46,7 +72,7 @@ def ensure_keys(
     if missing:
         now = utcnow()
         rows = [{"project_id": project_id, "key": key, "created_at": now} for key in missing]
-        _insert_ignoring_conflicts(session, model.__table__, rows, ["project_id", "key"])
+        _insert_rows(session, model.__table__, rows, ["project_id", "key"])
         ids.update(_existing_keys(session, model, project_id, missing))
     return ids
 
@@ -55,7 +81,7 @@ def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
         query = select(model.key, model.id).where(
-            model.project_id == project_id, model.key.in_(chunk)
+            model.project_id == project_id, _member_of(session, model.key, chunk)
         )
         found.update((key, row_id) for key, row_id in session.execute(query))
     return found
@@ -79,14 +105,8 @@ def insert_new_labels(session: Session, rows: list[dict]) -> int:
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = (
-        module.insert(Label.__table__)
-        .on_conflict_do_nothing(index_elements=["project_id", "event_id"])
-        .returning(Label.id)
-    )
-    return len(session.execute(statement, rows).all())
+    table = Label.__table__
+    return len(_insert_rows(session, table, rows, ["project_id", "event_id"], table.c.id).all())
 
 
 def retract_labels(
@@ -136,9 +156,13 @@ def current_labels(
 ) -> list[tuple[int, int, int, str]]:
     """The labels that count for each (item_id, attribute_id): the newest per annotator,
     retracted ones left out. Rows are (item_id, attribute_id, annotator_id, value)."""
-    newest: dict[tuple[int, int, int], tuple[int, str]] = {}
-    pairs = sorted(set(pairs))
-    for chunk in _chunks(pairs, 2000):
+    newest: dict[tuple[int, int, int], tuple[int, str | None]] = {}
+    wanted = set(pairs)
+    items = sorted({item_id for item_id, _ in wanted})
+    attribute_ids = sorted({attribute_id for _, attribute_id in wanted})
+    for chunk in _chunks(items):
+        # Items and attributes filtered separately (both indexed), pairs in Python: a
+        # row-value IN list would be one more placeholder-heavy statement.
         query = select(
             Label.id,
             Label.item_id,
@@ -148,11 +172,14 @@ def current_labels(
             Label.retracted,
         ).where(
             Label.project_id == project_id,
-            tuple_(Label.item_id, Label.attribute_id).in_(chunk),
+            _member_of(session, Label.item_id, chunk),
+            _member_of(session, Label.attribute_id, attribute_ids),
         )
         for label_id, item_id, attribute_id, annotator_id, value, retracted in session.execute(
             query
         ):
+            if (item_id, attribute_id) not in wanted:
+                continue
             key = (item_id, attribute_id, annotator_id)
             if key not in newest or newest[key][0] < label_id:
                 newest[key] = (label_id, None if retracted else value)
@@ -188,7 +215,7 @@ def gold_for_items(
     found: dict[tuple[int, int], tuple[str, str]] = {}
     for chunk in _chunks(sorted(set(item_ids))):
         query = select(Gold.item_id, Gold.attribute_id, Gold.value, Gold.source).where(
-            Gold.project_id == project_id, Gold.item_id.in_(chunk)
+            Gold.project_id == project_id, _member_of(session, Gold.item_id, chunk)
         )
         for item_id, attribute_id, value, source in session.execute(query):
             found[(item_id, attribute_id)] = (value, source)
