@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from qc_service import api
+from qc_service import api, web
 from qc_service.jobs import make_scheduler
 from qc_service.service import Context
 from qc_service.service.auth import seed_admin_token
@@ -50,4 +50,5 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     scheduler.start()
 
     api.register(app)
+    web.register(app)
     return app

@@ -19,6 +19,7 @@ from qc_service.errors import NotFound
 from qc_service.schemas.results import JobOut
 from qc_service.service.agreement import nominal_alpha
 from qc_service.service.context import Context
+from qc_service.service.dashboard import calibration
 from qc_service.service.modeling import (
     AttributeFit,
     annotator_parameters,
@@ -295,10 +296,12 @@ def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
         if labelled
         else None,
         "confused_pairs": pairs[:5],
+        "calibration": calibration(fit),
         "problems": {
             problem.key: {
                 "values": problem.values,
                 "prior": problem.estimator.prior_.tolist(),
+                "confusion": np.round(problem.confusion.sum(axis=0), 2).tolist(),
                 "population": population_parameters(problem),
                 "log_likelihood": float(problem.estimator.log_likelihood_[-1])
                 if problem.estimator.log_likelihood_

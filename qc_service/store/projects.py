@@ -61,3 +61,8 @@ def insert_token(session: Session, token: Token) -> None:
 
 def find_token(session: Session, token_hash: str) -> Token | None:
     return session.scalar(select(Token).where(Token.token_hash == token_hash))
+
+
+def list_projects(session: Session, limit: int) -> list[Project]:
+    query = select(Project).order_by(Project.created_at.desc(), Project.id).limit(limit)
+    return list(session.scalars(query))

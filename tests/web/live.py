@@ -1,0 +1,218 @@
+"""A real qc-service process for the browser tests, and the data they look at.
+
+The server is started the way the README says (``qc-service serve``, SQLite in a
+fresh data folder, ``QC_ADMIN_TOKEN`` set) and filled over its HTTP API: a generated
+project whose items are image URLs (served by a tiny swatch server, so the review
+page shows pictures without the network) and, when present, a shared real dataset.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from tests.conftest import DATASETS, ROOT
+
+ADMIN_TOKEN = "qc_browser_admin_token"
+SHADES = ["white", "off-white", "cream", "beige", "light gray"]
+SHADE_COLOURS = ["#ffffff", "#f4f1ea", "#f3e5c0", "#d8c3a5", "#cfd2d6"]
+PATTERNS = ["solid", "striped", "checked", "floral"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def api(self, token: str = ADMIN_TOKEN) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+
+def start_server(data_dir: Path) -> Iterator[Server]:
+    """``qc-service serve`` on a free port; importing qc_service from this checkout."""
+    port = free_port()
+    log = data_dir / "server.log"
+    env = {
+        **os.environ,
+        "QC_DATA_DIR": str(data_dir),
+        "QC_ADMIN_TOKEN": ADMIN_TOKEN,
+        "QC_SECRET_KEY": "browser-test-secret",
+        "QC_REFIT_DEBOUNCE_SECONDS": "0.2",
+    }
+    env.pop("DATABASE_URL", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from qc_service.cli import main; main()",
+             "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"qc-service did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class _Swatches(BaseHTTPRequestHandler):
+    """``/<item>/<shade>.svg``: a fabric swatch of that shade, standing in for photos."""
+
+    def do_GET(self) -> None:
+        shade = int(self.path.rsplit("/", 1)[-1].split(".")[0])
+        colour = SHADE_COLOURS[shade % len(SHADE_COLOURS)]
+        body = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240">'
+            f'<rect width="240" height="240" fill="{colour}"/>'
+            '<path d="M0 60h240M0 120h240M0 180h240" stroke="#0002" stroke-width="6"/></svg>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/svg+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet: the test output is not the place for access logs."""
+
+
+def start_swatch_server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Swatches)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+def wait_for_fit(api: httpx.Client, project: str) -> dict:
+    """Start a refit and wait until it is done; answers the job."""
+    job = api.post(f"/projects/{project}/fits").json()
+    deadline = time.monotonic() + 60
+    while job["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"refit of {project} did not finish: {job}"
+        time.sleep(0.1)
+        job = api.get(f"/jobs/{job['id']}").json()
+    assert job["state"] == "done", job
+    return job
+
+
+def generated_project(api: httpx.Client, swatches: str, n_items: int = 240) -> str:
+    """Shirts labelled by 40 simulated annotators of uneven skill (a few answer at
+    random), 5 labels per item, control answers on a tenth of the items."""
+    rng = np.random.default_rng(7)
+    spec = {
+        "id": "shirts", "name": "Shirts (generated)",
+        "attributes": [
+            {"name": "shade", "kind": "categorical", "values": SHADES},
+            {"name": "pattern", "kind": "categorical", "values": PATTERNS},
+            {"name": "has_logo", "kind": "binary", "values": ["no", "yes"]},
+        ],
+        "target_confidence": 0.9, "min_labels": 3, "max_labels": 5, "method": "dawid_skene",
+    }  # fmt: skip
+    assert api.post("/projects", json=spec).status_code == 201
+    skills = np.concatenate([rng.uniform(0.5, 0.95, 34), np.full(6, 0.0)])
+    truth = {
+        attribute["name"]: rng.integers(len(attribute["values"]), size=n_items)
+        for attribute in spec["attributes"]
+    }
+    items = [f"{swatches}/{i}/{shade}.svg" for i, shade in enumerate(truth["shade"])]
+    labels = []
+    for index, item in enumerate(items):
+        for annotator in rng.choice(len(skills), size=rng.integers(3, 6), replace=False):
+            for attribute in spec["attributes"]:
+                values = attribute["values"]
+                true = truth[attribute["name"]][index]
+                if rng.random() < skills[annotator]:
+                    given = true
+                elif attribute["name"] == "shade" and rng.random() < 0.7:
+                    given = min(true + 1, len(values) - 1)  # neighbouring shades get mixed up
+                else:
+                    given = rng.integers(len(values))
+                labels.append({
+                    "item": item, "annotator": f"worker-{annotator:03d}",
+                    "attribute": attribute["name"], "value": values[given],
+                })  # fmt: skip
+    response = api.post("/projects/shirts/labels", json={"labels": labels})
+    assert response.status_code == 200, response.text
+    gold = [
+        {"item": items[i], "attribute": a["name"], "value": a["values"][truth[a["name"]][i]]}
+        for i in range(0, n_items, 10)
+        for a in spec["attributes"]
+    ]
+    assert api.post("/projects/shirts/gold", json={"gold": gold}).status_code in (200, 201)
+    wait_for_fit(api, "shirts")
+    return "shirts"
+
+
+def dataset_project(api: httpx.Client, name: str) -> str | None:
+    """A shared real dataset as a one-attribute project; None when it is absent.
+    Gold is posted for every other gold item so the queue keeps real doubts too."""
+    folder = DATASETS / name
+    if not (folder / "labels.csv").exists():
+        return None
+    with (folder / "labels.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    with (folder / "gold.csv").open() as f:
+        gold = list(csv.DictReader(f))
+    values = sorted({row["label"] for row in rows} | {row["label"] for row in gold})
+    spec = {
+        "id": name, "name": f"{name} (shared dataset)",
+        "attributes": [{"name": "label", "kind": "categorical", "values": values}],
+        "target_confidence": 0.95, "min_labels": 3, "max_labels": 10, "method": "dawid_skene",
+    }  # fmt: skip
+    assert api.post("/projects", json=spec).status_code == 201
+    labels = [
+        {
+            "item": row["task"],
+            "annotator": row["worker"],
+            "attribute": "label",
+            "value": row["label"],
+        }
+        for row in rows
+    ]
+    for start in range(0, len(labels), 5000):
+        response = api.post(
+            f"/projects/{name}/labels", json={"labels": labels[start : start + 5000]}
+        )
+        assert response.status_code == 200, response.text
+    answers = [
+        {"item": row["task"], "attribute": "label", "value": row["label"]} for row in gold[::2]
+    ]
+    assert api.post(f"/projects/{name}/gold", json={"gold": answers}).status_code in (200, 201)
+    wait_for_fit(api, name)
+    return name

@@ -1,0 +1,185 @@
+"""The dashboard end to end: a real server, headless Chromium, every page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web import live
+from tests.web.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def project_token(server: live.Server, project: str, *scopes: str) -> str:
+    with server.api() as api:
+        response = api.post(f"/projects/{project}/tokens", json={"scopes": list(scopes)})
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
+
+
+def sign_in(page: Page, token: str, reviewer: str = "") -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/ui/signin"))
+    page.fill("input[name=token]", token)
+    page.fill("input[name=reviewer]", reviewer)
+    page.click("button[type=submit]")
+
+
+def test_overview_shows_health_and_refits(page: Page, server: live.Server, shirts: str) -> None:
+    sign_in(page, project_token(server, shirts, "read", "ingest", "review"))
+    expect(page).to_have_url(re.compile(rf"/ui/p/{shirts}/$"))
+    with server.api() as api:
+        counts = api.get(f"/projects/{shirts}").json()["counts"]
+    expect(page.locator("[data-count=labels] strong")).to_have_text(f"{counts['labels']:,}")
+    expect(page.locator("[data-count=annotators] strong")).to_have_text("40")
+    shade = page.locator("#attributes tr[data-attribute=shade]")
+    expect(shade.locator("svg.status-bar rect").first).to_be_visible()
+    alpha = float(shade.locator("td").nth(2).inner_text())
+    assert 0.2 < alpha < 1.0
+    expect(page.locator("#fit-version")).to_have_text(re.compile(r"#\d+"))
+    version = page.locator("#fit-version").inner_text()
+
+    page.click("#refit")
+    expect(page.locator("#job")).to_have_text(re.compile(r"^done in"), timeout=20_000)
+    expect(page.locator("#fit-version")).not_to_have_text(version)
+    screenshot(page, "overview")
+
+
+def settled(page: Page) -> None:
+    """Wait for the annotators table to draw the answer to the last request."""
+    expect(page.locator("#annotators")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_annotators_sort_filter_and_page(page: Page, server: live.Server, shirts: str) -> None:
+    sign_in(page, project_token(server, shirts, "read"))
+    page.click("nav >> text=Annotators")
+    rows = page.locator("#annotators tbody tr[data-annotator]")
+    expect(rows).to_have_count(50)
+    assert rows.first.get_attribute("data-annotator") == "worker-000"
+
+    page.click("th[data-sort=accuracy] button")
+    expect(page.locator("th[data-sort=accuracy]")).to_have_attribute("aria-sort", "descending")
+    settled(page)
+    figures = [float(t.rstrip(" %")) for t in page.locator("td.wide .figure").all_inner_texts()]
+    assert figures == sorted(figures, reverse=True) and figures[0] > figures[-1]
+    page.click("th[data-sort=accuracy] button")
+    expect(page.locator("th[data-sort=accuracy]")).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first).to_have_attribute("data-status", "suspected_spammer")
+
+    page.select_option("select[name=attribute]", "shade")
+    page.select_option("select[name=status]", "suspected_spammer")
+    expect(rows).to_have_count(6)
+    settled(page)
+    assert set(page.locator("#annotators tbody td:nth-child(2)").all_inner_texts()) == {"shade"}
+    screenshot(page, "annotators")
+
+    page.select_option("select[name=status]", "")
+    page.select_option("select[name=attribute]", "")
+    page.select_option("select[name=limit]", "25")
+    expect(page.locator("#page-info")).to_have_text("rows 1–25")
+    page.click("#next")
+    expect(page.locator("#page-info")).to_have_text("rows 26–50")
+    page.click("#prev")
+    expect(page.locator("#page-info")).to_have_text("rows 1–25")
+
+    rows.first.locator("a").click()
+    expect(page.locator("section.card[data-attribute=shade] svg.heatmap rect")).to_have_count(25)
+    expect(page.locator("section.card[data-attribute=shade] ul.pairs li").first).to_contain_text(
+        "labels"
+    )
+    screenshot(page, "annotator")
+
+
+def test_attribute_view_draws_confusion_and_reliability(
+    page: Page, server: live.Server, shirts: str
+) -> None:
+    sign_in(page, project_token(server, shirts, "read"))
+    page.click("#attributes a >> text=shade")
+    expect(page.locator("#confusion svg.heatmap rect")).to_have_count(25)
+    expect(page.locator("#calibration svg.reliability circle.bin").first).to_be_visible()
+    expect(page.locator("#pairs li").first).to_contain_text("as")
+    screenshot(page, "attribute")
+
+
+def test_review_by_click_and_keyboard_reaches_the_api(
+    page: Page, server: live.Server, shirts: str
+) -> None:
+    token = project_token(server, shirts, "read", "review")
+    sign_in(page, token, reviewer="dana")
+    page.click("nav >> text=Review")
+    expect(page.locator("#queue-info")).to_contain_text("flagged items")
+    page.select_option("#claim select[name=attribute]", "shade")
+    page.select_option("#claim select[name=limit]", "5")
+    page.click("#claim button[type=submit]")
+    item = page.locator("#item")
+    expect(item.locator("img.item-image")).to_be_visible()
+    expect(item.locator("svg.distribution rect").first).to_be_visible()
+    expect(item.locator("table.compact tbody tr").first).to_be_visible()
+    expect(page.locator("#progress .step")).to_have_count(5)
+    screenshot(page, "review")
+
+    first = item.get_attribute("data-item")
+    item.locator(".choice[data-value=cream]").click()
+    expect(item.locator(".choice[data-value=cream]")).to_have_attribute("aria-pressed", "true")
+    page.click("#confirm")
+    expect(item).not_to_have_attribute("data-item", first)
+    expect(page.locator("#progress .step.done")).to_have_count(1)
+
+    second = item.get_attribute("data-item")
+    page.keyboard.press("2")
+    expect(item.locator(".choice[data-value=off-white]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Enter")
+    expect(item).not_to_have_attribute("data-item", second)
+    expect(page.locator("#progress .step.done")).to_have_count(2)
+    third = item.get_attribute("data-item")
+    page.keyboard.press("n")
+    expect(item).not_to_have_attribute("data-item", third)
+    page.keyboard.press("ArrowLeft")
+    expect(item).to_have_attribute("data-item", third)
+
+    with server.api(token) as api:
+        for key, value in ((first, "cream"), (second, "off-white")):
+            result = api.get(f"/projects/{shirts}/results/{key}").json()
+            shade = next(a for a in result["attributes"] if a["attribute"] == "shade")
+            assert (shade["gold"], shade["gold_source"]) == (value, "verdict")
+            assert shade["result"]["status"] == "reviewed"
+
+
+def test_scopes_hide_what_a_token_cannot_do(page: Page, server: live.Server, shirts: str) -> None:
+    sign_in(page, project_token(server, shirts, "read"))
+    expect(page.locator("#attributes tbody tr")).to_have_count(3)
+    expect(page.locator("nav >> text=Review")).to_have_count(0)
+    expect(page.locator("#refit")).to_have_count(0)
+    page.click("button:text('Sign out')")
+    expect(page).to_have_url(re.compile(r"/ui/signin"))
+    page.goto(f"/ui/p/{shirts}/")
+    expect(page).to_have_url(re.compile(r"/ui/signin\?next="))
+
+
+def test_admin_picks_the_shared_dataset(page: Page, server: live.Server, bluebirds: str) -> None:
+    sign_in(page, live.ADMIN_TOKEN)
+    expect(page).to_have_url(re.compile(r"/ui/projects$"))
+    page.click(f"a[href='/ui/p/{bluebirds}/']")
+    expect(page.locator("[data-count=labels] strong")).to_have_text("4,212")
+    expect(page.locator("#attributes svg.status-bar rect").first).to_be_visible()
+    screenshot(page, "bluebirds-overview")
+
+    page.click("#attributes a >> text=label")
+    expect(page.locator("#confusion svg.heatmap rect")).to_have_count(4)
+    expect(page.locator("#calibration svg.reliability circle.bin").first).to_be_visible()
+    screenshot(page, "bluebirds-attribute")
+
+    page.click("nav >> text=Annotators")
+    page.click("th[data-sort=spammer_score] button")
+    expect(page.locator("#annotators tbody tr[data-annotator]")).to_have_count(39)
+    screenshot(page, "bluebirds-annotators")
+
+    page.click("nav >> text=Review")
+    page.click("#claim button[type=submit]")
+    expect(page.locator("#item .choice")).to_have_count(2)
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress .step.done")).to_have_count(1)
