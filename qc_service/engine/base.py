@@ -112,10 +112,10 @@ class BaseEstimator:
             self.tied_ = np.zeros(len(posteriors), dtype=bool)
 
     def fitted_params(self) -> dict[str, np.ndarray]:
-        """The learned annotator parameters and prior, for a later warm start."""
+        """The learned annotator (and item) parameters and prior, for a later warm start."""
         return {
             name: getattr(self, name)
-            for name in (*self._annotator_params, "prior_")
+            for name in (*self._annotator_params, *self._item_params, "prior_")
             if hasattr(self, name)
         }
 
@@ -185,6 +185,9 @@ class EMEstimator(BaseEstimator):
                 raise ValueError(f"init {name} has more annotators than the labels")
             setattr(self, name, values)
             setattr(self, name, self._extended(name, labels.n_annotators))
+        for name in self._item_params:  # kept only if the item coding is unchanged
+            if name in params and len(params[name]) == labels.n_items:
+                setattr(self, name, np.asarray(params[name], dtype=float))
 
     def _update_prior(self, posteriors: np.ndarray, labelled: np.ndarray) -> None:
         """Class prior: mean posterior over labelled items, plus pseudo-counts."""
