@@ -190,8 +190,14 @@ class EMEstimator(BaseEstimator):
                 setattr(self, name, np.asarray(params[name], dtype=float))
 
     def _update_prior(self, posteriors: np.ndarray, labelled: np.ndarray) -> None:
-        """Class prior: mean posterior over labelled items, plus pseudo-counts."""
+        """Class prior: mean posterior over labelled items, plus pseudo-counts.
+
+        Uniform instead when the estimator has ``fit_prior=False``.
+        """
         k = posteriors.shape[1]
+        if not getattr(self, "fit_prior", True):
+            self.prior_ = np.full(k, 1.0 / k)
+            return
         counts = posteriors[labelled].sum(axis=0) + self.prior_smoothing
         total = counts.sum()
         self.prior_ = counts / total if total > 0 else np.full(k, 1.0 / k)

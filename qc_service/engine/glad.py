@@ -28,6 +28,9 @@ class GLAD(EMEstimator):
     ----------
     alpha_prior_mean, beta_prior_mean:
         Means of the unit-variance Gaussian priors on abilities and log-easiness.
+    fit_prior:
+        Learn the class prior. Off by default, as in the paper and crowd-kit: with
+        symmetric errors a learned prior can absorb the majority value and collapse.
     m_step_max_iter:
         L-BFGS iterations per M-step. It warm-starts from the previous M-step, so a
         partial M-step (generalised EM) is enough and much cheaper than a full one.
@@ -42,13 +45,15 @@ class GLAD(EMEstimator):
         self,
         alpha_prior_mean: float = 1.0,
         beta_prior_mean: float = 1.0,
-        m_step_max_iter: int = 5,
+        fit_prior: bool = False,
+        m_step_max_iter: int = 10,
         prior_smoothing: float = 1.0,
         max_iter: int = 100,
         tol: float = 1e-6,
     ) -> None:
         self.alpha_prior_mean = alpha_prior_mean
         self.beta_prior_mean = beta_prior_mean
+        self.fit_prior = fit_prior
         self.m_step_max_iter = m_step_max_iter
         self.prior_smoothing = prior_smoothing
         self.max_iter = max_iter

@@ -82,12 +82,6 @@ class OneCoin(EMEstimator):
         )
         return out
 
-    def _update_prior(self, posteriors: np.ndarray, labelled: np.ndarray) -> None:
-        if self.fit_prior:
-            super()._update_prior(posteriors, labelled)
-        else:
-            self.prior_ = np.full(posteriors.shape[1], 1.0 / posteriors.shape[1])
-
     def label_proba(self, labels: LabelArrays) -> np.ndarray:
         """P(each label's value | the item's posterior), for held-out likelihood."""
         skill = self._extended("skill_", labels.n_annotators)[labels.annotator]
