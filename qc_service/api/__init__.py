@@ -8,6 +8,7 @@ from qc_service.api import (  # noqa: F401 - register the endpoints
     fits,
     labels,
     openapi,
+    platforms,
     projects,
     results,
     review,

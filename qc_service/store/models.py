@@ -254,3 +254,18 @@ Index(
     sqlite_where=_queued_fit,
     postgresql_where=_queued_fit,
 )
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A signed webhook delivery already stored. A retry (same ``webhook-id``, even
+    re-signed days later) gets ``answer`` back and stores nothing again."""
+
+    __tablename__ = "webhook_delivery"
+
+    project_id: str = Field(foreign_key="project.id", primary_key=True, max_length=64)
+    delivery_id: str = Field(primary_key=True, max_length=256)
+    platform: str = Field(max_length=40)
+    #: SHA-256 of the body: the same id with another body is refused, not replayed.
+    body_hash: str = Field(max_length=64)
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
