@@ -197,12 +197,9 @@ def _ingest(
     gold_values, gold_errors = check_answers(
         attributes, [(answer.attribute, answer.value) for answer in gold], "/gold"
     )
-    if label_errors or gold_errors:
-        counted = [f"{len(label_errors)} label(s)"] if label_errors else []
-        counted += [f"{len(gold_errors)} gold answer(s)"] if gold_errors else []
-        raise InvalidInput(
-            f"{' and '.join(counted)} do not fit the project's taxonomy", label_errors + gold_errors
-        )
+    errors = label_errors + gold_errors
+    if errors:
+        raise InvalidInput(f"{len(errors)} answer(s) do not fit the project's taxonomy", errors)
 
     for attempt in range(1, _ATTEMPTS + 1):
         try:

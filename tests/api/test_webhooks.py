@@ -10,18 +10,12 @@ import pytest
 import yaml
 
 from qc_service.service.signatures import signature_headers
-from tests.conftest import ADMIN, PAYLOADS, make_settings, project_spec, row_counts
+from tests.conftest import ADMIN, PAYLOADS, project_spec, row_counts
 
 SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()
 NEW_SECRET = "whsec_" + base64.b64encode(b"n" * 32).decode()
 RAW_SECRET = "a plain shared secret of some length"
 HOOK = "/api/v1/projects/shirts/webhooks/{platform}"
-
-
-@pytest.fixture
-def settings(database_url):
-    # No background refit may add rows while a test compares row counts.
-    return make_settings(database_url, refit_debounce_seconds=3600)
 
 
 def configure(client, platform="jsonl", secrets=(SECRET,), mapping=None, project="shirts"):

@@ -7,13 +7,7 @@ import pytest
 from qc_service.errors import InvalidInput
 from qc_service.events import EventBatch, GoldEvent, LabelEvent, Retraction
 from qc_service.service.ingest import ingest_events
-from tests.conftest import ADMIN, make_settings, row_counts
-
-
-@pytest.fixture
-def settings(database_url):
-    # No background refit may add rows while a test compares row counts.
-    return make_settings(database_url, refit_debounce_seconds=3600)
+from tests.conftest import ADMIN, row_counts
 
 
 @pytest.fixture
