@@ -66,13 +66,15 @@ export function heatmap(values, counts, { cell = 46 } = {}) {
   const label = Math.min(150, 16 + 7 * longest);
   const top = Math.min(110, 20 + 5.5 * longest);
   const size = values.length * cell;
-  const chart = svg('svg', { width: label + size + top, height: top + size + 8, class: 'heatmap',
+  const chart = svg('svg', { width: Math.max(label + size + top, 270), height: top + size + 24, class: 'heatmap',
     role: 'img', 'aria-label': 'confusion matrix' });
   values.forEach((value, j) => {
     const x = label + j * cell + cell / 2;
     chart.append(svg('text', { x, y: top - 8, transform: `rotate(-45 ${x} ${top - 8})`,
       class: 'axis-label' }, value));
   });
+  chart.append(svg('text', { x: label, y: top + size + 16, class: 'tick' },
+    'rows: true value · columns: value given'));
   values.forEach((trueValue, i) => {
     const row = counts[i];
     const total = row.reduce((a, b) => a + b, 0);

@@ -77,7 +77,11 @@ async function show(index) {
       el('div', {},
         el('h3', {}, 'Model', el('span', { class: 'muted' },
           ` says ${[entry.label].flat().join(', ') || 'none'} at ${percent(entry.confidence, 1)}`)),
-        distributionBars(entry.distribution)),
+        distributionBars(entry.distribution),
+        // With gold the model's distribution is pinned to it: say so, the conflict
+        // between the gold answer and the labels is what the expert must settle.
+        behind.gold !== null ? el('p', { class: 'gold' }, `${behind.gold_source} answer: `,
+          el('strong', {}, [behind.gold].flat().join(', '))) : null),
       el('div', {},
         el('h3', {}, `Labels (${behind.labels.length})`),
         labelsTable(behind.labels))),
