@@ -13,10 +13,19 @@ from qc_service.settings import settings_table
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--gunicorn", "use_gunicorn", is_flag=True,
-              help="Serve with gunicorn (production) instead of Flask's development server.")
-@click.option("--workers", default=2, show_default=True, type=int,
-              help="gunicorn worker processes (with --gunicorn).")
+@click.option(
+    "--gunicorn",
+    "use_gunicorn",
+    is_flag=True,
+    help="Serve with gunicorn (production) instead of Flask's development server.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=int,
+    help="gunicorn worker processes (with --gunicorn).",
+)
 def serve(host: str, port: int, use_gunicorn: bool, workers: int) -> None:
     """Run the HTTP API.
 
@@ -29,9 +38,18 @@ def serve(host: str, port: int, use_gunicorn: bool, workers: int) -> None:
     `gunicorn -c deploy/gunicorn.conf.py 'qc_service.app:create_app()'`.
     """
     if use_gunicorn:
-        args = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                "--bind", f"{host}:{port}", "--config", "python:qc_service.gunicorn_conf",
-                "qc_service.app:create_app()"]
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"{host}:{port}",
+            "--config",
+            "python:qc_service.gunicorn_conf",
+            "qc_service.app:create_app()",
+        ]
         os.execv(sys.executable, args)
     from qc_service.app import create_app
 
