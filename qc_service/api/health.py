@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, json
-from sqlalchemy import text
 
 from qc_service.api.routing import context
 from qc_service.store import db
@@ -23,10 +22,8 @@ def readyz() -> Response:
     """The database answers and its schema is migrated: the process can take traffic."""
     engine = context().engine
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        revision = db.current_revision(engine)
-    except Exception as error:
+        revision = db.current_revision(engine, raise_if_unreachable=True)
+    except Exception as error:  # whatever the driver raises, the answer is "not ready"
         body = {"status": "unavailable", "database": f"unreachable: {type(error).__name__}"}
         return Response(json.dumps(body), status=503, mimetype="application/json")
     if revision != db.head_revision():

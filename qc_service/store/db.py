@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,14 +90,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+def current_revision(engine: Engine, *, raise_if_unreachable: bool = False) -> str | None:
+    """The schema revision of the database; None when it was never migrated.
+
+    An unreachable database raises with ``raise_if_unreachable`` (readiness checks
+    want to tell the two apart) and answers None otherwise.
+    """
+    try:
+        connection = engine.connect()
+    except Exception:
+        if raise_if_unreachable:
+            raise
+        return None
+    with connection:
         try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # no version table yet means "not migrated"
             return None
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest migration this code ships."""
     from alembic.script import ScriptDirectory
