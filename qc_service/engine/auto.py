@@ -154,3 +154,11 @@ class Auto(BaseEstimator):
     def fitted_params(self) -> dict[str, np.ndarray]:
         """The chosen model's parameters."""
         return self.estimator_.fitted_params()
+
+    def annotator_params(self, code: int) -> dict[str, np.ndarray]:
+        """One annotator's parameters in the chosen model."""
+        return self.estimator_.annotator_params(code)
+
+    def population_params(self) -> dict[str, np.ndarray]:
+        """The chosen model's parameters for annotators it has not seen."""
+        return self.estimator_.population_params()

@@ -10,6 +10,10 @@ returns ``self``, learned attributes end in ``_``. Every fitted estimator has
   posteriors are equal, because a tie is a signal worth reporting, not a label,
 - ``confidence_`` (the top posterior), ``prior_`` (class prior),
 - ``log_likelihood_`` (history, one entry per iteration), ``n_iter_``, ``converged_``.
+
+Annotator parameters are public through ``fitted_params()`` (all annotators, for a
+warm start), ``annotator_params(code)`` (one annotator) and ``population_params()``
+(what an annotator the fit has not seen gets), all keyed by parameter name.
 """
 
 from __future__ import annotations
@@ -118,6 +122,31 @@ class BaseEstimator:
             for name in (*self._annotator_params, *self._item_params, "prior_")
             if hasattr(self, name)
         }
+
+    def annotator_params(self, code: int) -> dict[str, np.ndarray]:
+        """One annotator's learned parameters, by name (empty for methods without any).
+
+        ``code`` is the annotator's code in the fitted labels. Each value has the shape
+        of one row of ``fitted_params()[name]`` (a K x K confusion matrix for
+        Dawid-Skene, a scalar for one-coin's skill and GLAD's alpha).
+        """
+        self._check_fitted()
+        return {name: np.asarray(getattr(self, name)[code]) for name in self._annotator_params}
+
+    def population_params(self) -> dict[str, np.ndarray]:
+        """The parameters the fit uses for an annotator it has not seen, by name.
+
+        Same names and per-annotator shapes as :meth:`annotator_params`: the
+        label-weighted average over the fitted annotators. ``predict_proba`` and
+        ``reindexed`` give these to annotator codes beyond (or mapped outside) the fit.
+        Empty for methods without annotator parameters (majority vote).
+        """
+        self._check_fitted()
+        return {name: self._population(name) for name in self._annotator_params}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "prior_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet")
 
     def reindexed(self, annotator_map: np.ndarray) -> dict[str, np.ndarray]:
         """Fitted parameters moved to a new annotator coding, for ``fit(init=...)``.
@@ -275,8 +304,7 @@ class EMEstimator(BaseEstimator):
         fit. Annotator codes beyond the fitted ones get population-average parameters;
         items without labels get the prior.
         """
-        if not hasattr(self, "prior_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet")
+        self._check_fitted()
         if labels.n_values != len(self.prior_):
             raise ValueError(f"expected {len(self.prior_)} values, got {labels.n_values}")
         log_joint = self._item_log_lik(labels) + np.log(np.maximum(self.prior_, EPS))

@@ -121,8 +121,50 @@ def test_warm_start_with_new_annotators(small):
     first = DawidSkene().fit(labels.subset(labels.annotator < 20))
     params = first.reindexed(np.r_[np.arange(20), np.full(labels.n_annotators - 20, -1)])
     assert params["confusion_"].shape[0] == labels.n_annotators
-    np.testing.assert_allclose(params["confusion_"][25], first._population("confusion_"))
+    np.testing.assert_allclose(params["confusion_"][25], first.population_params()["confusion_"])
     DawidSkene().fit(labels, init=params)
+
+
+@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+def test_population_params_are_what_unseen_annotators_get(cls, small):
+    labels, _ = small
+    est = cls().fit(labels)
+    population = est.population_params()
+    names = type(est)._annotator_params
+    assert set(population) == set(names) == set(est.annotator_params(0))
+    for name in names:
+        # same structure per annotator as one row of fitted_params()
+        assert population[name].shape == est.fitted_params()[name][0].shape
+        assert est.annotator_params(3)[name].shape == population[name].shape
+        np.testing.assert_allclose(est.annotator_params(3)[name], est.fitted_params()[name][3])
+        # the label-weighted mean of the fitted annotators' parameters
+        w = est.n_labels_per_annotator_ / est.n_labels_per_annotator_.sum()
+        np.testing.assert_allclose(population[name], np.tensordot(w, getattr(est, name), axes=1))
+    # an annotator code beyond the fit is predicted with exactly these parameters
+    new_code = labels.n_annotators
+    new = LabelArrays.from_codes([0], [new_code], [1], n_values=3)
+    rebuilt = cls()
+    rebuilt.prior_ = est.prior_
+    for name in names:
+        row = population[name][None]
+        setattr(rebuilt, name, np.concatenate([getattr(est, name), row]))
+    for name in type(est)._item_params:  # GLAD's item difficulties
+        setattr(rebuilt, name, getattr(est, name))
+    rebuilt.n_labels_per_annotator_ = np.r_[est.n_labels_per_annotator_, 1.0]
+    np.testing.assert_allclose(est.predict_proba(new), rebuilt.predict_proba(new))
+
+
+def test_population_params_of_auto_and_majority_vote(small):
+    labels, _ = small
+    auto = Auto(candidates=("one_coin", "dawid_skene")).fit(labels)
+    chosen = auto.estimator_
+    np.testing.assert_allclose(
+        auto.population_params()[type(chosen)._annotator_params[0]],
+        chosen.population_params()[type(chosen)._annotator_params[0]],
+    )
+    assert MajorityVote().fit(labels).population_params() == {}
+    with pytest.raises(RuntimeError, match="not fitted"):
+        DawidSkene().population_params()
 
 
 @pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
