@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from qc_service import __version__
-from qc_service.cli import database, jobs, server
+from qc_service.cli import database, demo, exports, imports, jobs, projects, server, tokens
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,3 +27,8 @@ main.add_command(server.settings)
 main.add_command(database.db)
 main.add_command(jobs.worker)
 main.add_command(jobs.fit)
+main.add_command(tokens.token)
+main.add_command(projects.project)
+main.add_command(imports.import_file)
+main.add_command(exports.export)
+main.add_command(demo.demo)

@@ -65,9 +65,13 @@ class GenericReader:
         self.gold_seen: set[tuple[str, str]] = set()
 
     def add_row(self, row: dict[str, Any], where: FieldNamer, batch: EventBatch) -> None:
-        """A label row; a row without an annotator column is read as gold."""
-        row = _present(row)
+        """A label row; a row without an annotator column is read as gold.
+
+        The column decides, not the cell: an empty annotator cell in a labels file is
+        an error, not a known answer.
+        """
         annotator_column = self.mapping.annotator or _first_present(row, ANNOTATOR_COLUMNS)
+        row = _present(row)
         if annotator_column is None:
             self.add_gold_row(row, where, batch)
             return

@@ -1,8 +1,10 @@
 import io
 import json
 
+import pytest
+
 from qc_service.events import GoldEvent
-from qc_service.platforms import Mapping, get_adapter
+from qc_service.platforms import Mapping, PayloadError, get_adapter
 
 from .conftest import merged, payload
 
@@ -110,3 +112,10 @@ def test_real_figure_eight_report_through_a_wide_mapping():
     assert len({label.item for label in batch.labels}) == 10
     assert len({label.annotator for label in batch.labels}) == 67
     assert sum(len(label.value) for label in batch.labels) == 203
+
+
+def test_empty_annotator_cell_is_an_error_not_gold():
+    stream = io.BytesIO(b"item,annotator,attribute,value\nimg-1,,shade,cream\n")
+    with pytest.raises(PayloadError) as caught:
+        merged(csv_adapter.parse_export(stream, Mapping()))
+    assert caught.value.errors[0]["field"] == "annotator (line 2)"
