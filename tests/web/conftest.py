@@ -22,6 +22,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+#: Seconds a page may take to show what a test expects. Pages answer in well under
+#: one; the margin is for a machine busy with other test workers.
+PATIENCE = 15
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +56,9 @@ def bluebirds(server: live.Server) -> str:
 def browser():
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=PATIENCE * 1000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -68,6 +72,7 @@ def page(browser, server: live.Server):
     """A fresh browser profile (no cookies) whose script errors fail the test."""
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
+    tab.set_default_timeout(PATIENCE * 1000)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))

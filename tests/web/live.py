@@ -61,6 +61,7 @@ def start_server(data_dir: Path) -> Iterator[Server]:
         "QC_ADMIN_TOKEN": ADMIN_TOKEN,
         "QC_SECRET_KEY": "browser-test-secret",
         "QC_REFIT_DEBOUNCE_SECONDS": "0.2",
+        "PYTHONUNBUFFERED": "1",  # the log says how far it got if it does not start
     }
     env.pop("DATABASE_URL", None)
     with log.open("w") as out:
@@ -70,7 +71,9 @@ def start_server(data_dir: Path) -> Iterator[Server]:
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 30
+    # Generous: importing the scientific stack takes seconds, and much longer when the
+    # machine is busy with other test workers.
+    deadline = time.monotonic() + 120
     while True:
         try:
             if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
@@ -79,7 +82,9 @@ def start_server(data_dir: Path) -> Iterator[Server]:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"qc-service did not start:\n{log.read_text()}")
+            raise RuntimeError(
+                f"qc-service did not start (exit code {process.poll()}):\n{log.read_text()}"
+            )
         time.sleep(0.1)
     try:
         yield server
