@@ -38,9 +38,10 @@ def swatches() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def shirts(server: live.Server, swatches: str) -> str:
+def photos(server: live.Server, swatches: str) -> str:
+    """A project whose item keys are image URLs."""
     with server.api() as api:
-        return live.generated_project(api, swatches)
+        return live.swatch_project(api, swatches)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,17 @@
 """A real qc-service process for the browser tests, and the data they look at.
 
-The server is started the way the README says (``qc-service serve``, SQLite in a
-fresh data folder, ``QC_ADMIN_TOKEN`` set) and filled over its HTTP API: a generated
-project whose items are image URLs (served by a tiny swatch server, so the review
-page shows pictures without the network) and, when present, a shared real dataset.
+The server is started the way the README says (``qc-service demo`` then ``qc-service
+serve``, SQLite in a fresh data folder, ``QC_ADMIN_TOKEN`` set). Besides the demo
+project, tests add over the HTTP API a project whose items are image URLs (served by
+a tiny swatch server, so the review page shows pictures without the network) and,
+when present, a shared real dataset.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -42,6 +44,8 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    #: The admin token of the demo project that ``qc-service demo`` printed.
+    demo_token: str
 
     def api(self, token: str = ADMIN_TOKEN) -> httpx.Client:
         return httpx.Client(
@@ -51,9 +55,17 @@ class Server:
         )
 
 
+def qc_service(*args: str) -> list[str]:
+    """The ``qc-service`` command of this checkout (the installed script may import
+    another one)."""
+    return [sys.executable, "-c", "from qc_service.cli import main; main()", *args]
+
+
 def start_server(data_dir: Path) -> Iterator[Server]:
-    """``qc-service serve`` on a free port; importing qc_service from this checkout."""
+    """What ``make run`` does: ``qc-service demo``, then ``qc-service serve`` on a free
+    port, with the same data folder."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     log = data_dir / "server.log"
     env = {
         **os.environ,
@@ -64,13 +76,18 @@ def start_server(data_dir: Path) -> Iterator[Server]:
         "PYTHONUNBUFFERED": "1",  # the log says how far it got if it does not start
     }
     env.pop("DATABASE_URL", None)
+    demo = subprocess.run(
+        qc_service("demo", "--url", url), cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert demo.returncode == 0, demo.stderr
+    assert f"{url}/ui/signin" in demo.stdout, demo.stdout
+    demo_token = re.search(r"^token:\s+(\S+)$", demo.stdout, re.MULTILINE).group(1)
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from qc_service.cli import main; main()",
-             "serve", "--port", str(port)],
+            qc_service("serve", "--port", str(port)),
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    server = Server(url, process, log, demo_token)
     # Generous: importing the scientific stack takes seconds, and much longer when the
     # machine is busy with other test workers.
     deadline = time.monotonic() + 120
@@ -136,12 +153,13 @@ def wait_for_fit(api: httpx.Client, project: str) -> dict:
     return job
 
 
-def generated_project(api: httpx.Client, swatches: str, n_items: int = 240) -> str:
-    """Shirts labelled by 40 simulated annotators of uneven skill (a few answer at
-    random), 5 labels per item, control answers on a tenth of the items."""
+def swatch_project(api: httpx.Client, swatches: str, n_items: int = 120) -> str:
+    """Shirts whose item keys are image URLs, labelled by 40 simulated annotators of
+    uneven skill (a few answer at random), 3 to 5 labels per item, control answers on
+    a tenth of the items."""
     rng = np.random.default_rng(7)
     spec = {
-        "id": "shirts", "name": "Shirts (generated)",
+        "id": "swatches", "name": "Shirts with photos",
         "attributes": [
             {"name": "shade", "kind": "categorical", "values": SHADES},
             {"name": "pattern", "kind": "categorical", "values": PATTERNS},
@@ -172,16 +190,16 @@ def generated_project(api: httpx.Client, swatches: str, n_items: int = 240) -> s
                     "item": item, "annotator": f"worker-{annotator:03d}",
                     "attribute": attribute["name"], "value": values[given],
                 })  # fmt: skip
-    response = api.post("/projects/shirts/labels", json={"labels": labels})
+    response = api.post("/projects/swatches/labels", json={"labels": labels})
     assert response.status_code == 200, response.text
     gold = [
         {"item": items[i], "attribute": a["name"], "value": a["values"][truth[a["name"]][i]]}
         for i in range(0, n_items, 10)
         for a in spec["attributes"]
     ]
-    assert api.post("/projects/shirts/gold", json={"gold": gold}).status_code in (200, 201)
-    wait_for_fit(api, "shirts")
-    return "shirts"
+    assert api.post("/projects/swatches/gold", json={"gold": gold}).status_code in (200, 201)
+    wait_for_fit(api, "swatches")
+    return "swatches"
 
 
 def dataset_project(api: httpx.Client, name: str) -> str | None:

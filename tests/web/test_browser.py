@@ -1,10 +1,12 @@
-"""The dashboard end to end: a real server, headless Chromium, every page."""
+"""The dashboard end to end: a real server with the demo project, headless Chromium,
+every page; then a project of image URLs and a shared real dataset."""
 
 from __future__ import annotations
 
 import re
 import time
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,6 +14,8 @@ from tests.web import live
 from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
+
+DEMO = "demo"
 
 
 def project_token(server: live.Server, project: str, *scopes: str) -> str:
@@ -29,37 +33,39 @@ def sign_in(page: Page, token: str, reviewer: str = "") -> None:
     page.click("button[type=submit]")
 
 
-def test_overview_shows_health_and_refits(page: Page, server: live.Server, shirts: str) -> None:
-    sign_in(page, project_token(server, shirts, "read", "ingest", "review"))
-    expect(page).to_have_url(re.compile(rf"/ui/p/{shirts}/$"))
-    with server.api() as api:
-        counts = api.get(f"/projects/{shirts}").json()["counts"]
-    expect(page.locator("[data-count=labels] strong")).to_have_text(f"{counts['labels']:,}")
-    expect(page.locator("[data-count=annotators] strong")).to_have_text("40")
-    shade = page.locator("#attributes tr[data-attribute=shade]")
-    expect(shade.locator("svg.status-bar rect").first).to_be_visible()
-    alpha = float(shade.locator("td").nth(2).inner_text())
-    assert 0.2 < alpha < 1.0
-    expect(page.locator("#fit-version")).to_have_text(re.compile(r"#\d+"))
-    version = page.locator("#fit-version").inner_text()
-
-    page.click("#refit")
-    expect(page.locator("#job")).to_have_text(re.compile(r"^done in"), timeout=20_000)
-    expect(page.locator("#fit-version")).not_to_have_text(version)
-    screenshot(page, "overview")
-
-
 def settled(page: Page) -> None:
     """Wait for the annotators table to draw the answer to the last request."""
     expect(page.locator("#annotators")).not_to_have_attribute("aria-busy", "true")
 
 
-def test_annotators_sort_filter_and_page(page: Page, server: live.Server, shirts: str) -> None:
-    sign_in(page, project_token(server, shirts, "read"))
+def test_the_demo_lands_on_a_populated_overview_that_refits(
+    page: Page, server: live.Server
+) -> None:
+    sign_in(page, server.demo_token)
+    expect(page).to_have_url(re.compile(rf"/ui/p/{DEMO}/$"))
+    with server.api(server.demo_token) as api:
+        counts = api.get(f"/projects/{DEMO}").json()["counts"]
+    expect(page.locator("[data-count=labels] strong")).to_have_text(f"{counts['labels']:,}")
+    expect(page.locator("[data-count=annotators] strong")).to_have_text("25")
+    shade = page.locator("#attributes tr[data-attribute=shade]")
+    expect(shade.locator("svg.status-bar rect").first).to_be_visible()
+    assert 0.1 < float(shade.locator("td").nth(2).inner_text()) < 1.0  # alpha
+    expect(shade.locator("td").nth(3)).to_have_text(re.compile(r"\d+\.\d %"))
+    version = page.locator("#fit-version").inner_text()
+    assert re.fullmatch(r"#\d+", version)
+
+    page.click("#refit")
+    expect(page.locator("#job")).to_have_text(re.compile(r"^done in"))
+    expect(page.locator("#fit-version")).not_to_have_text(version)
+    screenshot(page, "overview")
+
+
+def test_annotators_sort_filter_and_page(page: Page, server: live.Server) -> None:
+    sign_in(page, server.demo_token)
     page.click("nav >> text=Annotators")
     rows = page.locator("#annotators tbody tr[data-annotator]")
     expect(rows).to_have_count(50)
-    assert rows.first.get_attribute("data-annotator") == "worker-000"
+    assert rows.first.get_attribute("data-annotator") == "worker-01"
 
     page.click("th[data-sort=accuracy] button")
     expect(page.locator("th[data-sort=accuracy]")).to_have_attribute("aria-sort", "descending")
@@ -68,11 +74,16 @@ def test_annotators_sort_filter_and_page(page: Page, server: live.Server, shirts
     assert figures == sorted(figures, reverse=True) and figures[0] > figures[-1]
     page.click("th[data-sort=accuracy] button")
     expect(page.locator("th[data-sort=accuracy]")).to_have_attribute("aria-sort", "ascending")
+    settled(page)
     expect(rows.first).to_have_attribute("data-status", "suspected_spammer")
 
     page.select_option("select[name=attribute]", "shade")
     page.select_option("select[name=status]", "suspected_spammer")
-    expect(rows).to_have_count(6)
+    with server.api(server.demo_token) as api:
+        query = "attribute=shade&status=suspected_spammer&sort=-accuracy"
+        expected = api.get(f"/projects/{DEMO}/annotators?{query}").json()["annotators"]
+    assert expected
+    expect(rows).to_have_count(len(expected))
     settled(page)
     assert set(page.locator("#annotators tbody td:nth-child(2)").all_inner_texts()) == {"shade"}
     screenshot(page, "annotators")
@@ -87,28 +98,28 @@ def test_annotators_sort_filter_and_page(page: Page, server: live.Server, shirts
     expect(page.locator("#page-info")).to_have_text("rows 1–25")
 
     rows.first.locator("a").click()
-    expect(page.locator("section.card[data-attribute=shade] svg.heatmap rect")).to_have_count(25)
-    expect(page.locator("section.card[data-attribute=shade] ul.pairs li").first).to_contain_text(
-        "labels"
-    )
+    card = page.locator("section.card[data-attribute=shade]")
+    expect(card.locator("svg.heatmap rect")).to_have_count(36)
+    expect(card.locator("ul.pairs li").first).to_contain_text("labels")
     screenshot(page, "annotator")
 
 
-def test_attribute_view_draws_confusion_and_reliability(
-    page: Page, server: live.Server, shirts: str
-) -> None:
-    sign_in(page, project_token(server, shirts, "read"))
+def test_attribute_view_draws_confusion_and_reliability(page: Page, server: live.Server) -> None:
+    sign_in(page, server.demo_token)
     page.click("#attributes a >> text=shade")
-    expect(page.locator("#confusion svg.heatmap rect")).to_have_count(25)
+    expect(page.locator("#confusion svg.heatmap rect")).to_have_count(36)
     expect(page.locator("#calibration svg.reliability circle.bin").first).to_be_visible()
-    expect(page.locator("#pairs li").first).to_contain_text("as")
+    expect(page.locator("#pairs li").first).to_contain_text(" as ")
     screenshot(page, "attribute")
 
 
-def test_review_by_click_and_keyboard_reaches_the_api(
-    page: Page, server: live.Server, shirts: str
-) -> None:
-    token = project_token(server, shirts, "read", "review")
+def shade_result(api: httpx.Client, project: str, item: str) -> dict:
+    result = api.get(f"/projects/{project}/results/{item}").json()
+    return next(a for a in result["attributes"] if a["attribute"] == "shade")
+
+
+def test_review_by_click_and_keyboard_reaches_the_api(page: Page, server: live.Server) -> None:
+    token = project_token(server, DEMO, "read", "review")
     sign_in(page, token, reviewer="dana")
     page.click("nav >> text=Review")
     expect(page.locator("#queue-info")).to_contain_text("flagged items")
@@ -116,7 +127,6 @@ def test_review_by_click_and_keyboard_reaches_the_api(
     page.select_option("#claim select[name=limit]", "5")
     page.click("#claim button[type=submit]")
     item = page.locator("#item")
-    expect(item.locator("img.item-image")).to_be_visible()
     expect(item.locator("svg.distribution rect").first).to_be_visible()
     expect(item.locator("table.compact tbody tr").first).to_be_visible()
     expect(page.locator("#progress .step")).to_have_count(5)
@@ -143,31 +153,40 @@ def test_review_by_click_and_keyboard_reaches_the_api(
 
     with server.api(token) as api:
         for key, value in ((first, "cream"), (second, "off-white")):
-            shade = shade_result(api, shirts, key)
+            shade = shade_result(api, DEMO, key)
             assert (shade["gold"], shade["gold_source"]) == (value, "verdict")
             # A refit that started before the verdict may publish "flagged" over it for a
             # moment; the refit the verdict scheduled makes it "reviewed" for good.
             deadline = time.monotonic() + 15
             while shade["result"]["status"] != "reviewed" and time.monotonic() < deadline:
                 time.sleep(0.2)
-                shade = shade_result(api, shirts, key)
+                shade = shade_result(api, DEMO, key)
             assert shade["result"]["status"] == "reviewed"
 
 
-def shade_result(api, project: str, item: str) -> dict:
-    result = api.get(f"/projects/{project}/results/{item}").json()
-    return next(a for a in result["attributes"] if a["attribute"] == "shade")
-
-
-def test_scopes_hide_what_a_token_cannot_do(page: Page, server: live.Server, shirts: str) -> None:
-    sign_in(page, project_token(server, shirts, "read"))
-    expect(page.locator("#attributes tbody tr")).to_have_count(3)
+def test_scopes_hide_what_a_token_cannot_do(page: Page, server: live.Server) -> None:
+    sign_in(page, project_token(server, DEMO, "read"))
+    expect(page.locator("#attributes tbody tr")).to_have_count(4)
     expect(page.locator("nav >> text=Review")).to_have_count(0)
     expect(page.locator("#refit")).to_have_count(0)
     page.click("button:text('Sign out')")
     expect(page).to_have_url(re.compile(r"/ui/signin"))
-    page.goto(f"/ui/p/{shirts}/")
+    page.goto(f"/ui/p/{DEMO}/")
     expect(page).to_have_url(re.compile(r"/ui/signin\?next="))
+
+
+def test_the_review_card_shows_the_items_image(
+    page: Page, server: live.Server, photos: str
+) -> None:
+    sign_in(page, project_token(server, photos, "read", "review"))
+    page.click("nav >> text=Review")
+    page.select_option("#claim select[name=attribute]", "shade")
+    page.click("#claim button[type=submit]")
+    image = page.locator("#item img.item-image")
+    expect(image).to_be_visible()
+    assert image.get_attribute("src") == page.locator("#item").get_attribute("data-item")
+    assert image.evaluate("img => img.complete && img.naturalWidth") == 240
+    screenshot(page, "review-image")
 
 
 def test_admin_picks_the_shared_dataset(page: Page, server: live.Server, bluebirds: str) -> None:
