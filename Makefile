@@ -17,6 +17,8 @@ $(BIN)/qc-service: pyproject.toml
 install: $(BIN)/qc-service
 
 ## run: install, build the demo project (SQLite in ./data) and serve it on :$(PORT)
+## with a development admin token (the README's curl examples use it)
+run: export QC_ADMIN_TOKEN ?= dev-admin-token
 run: install
 	$(BIN)/qc-service demo
 	$(BIN)/qc-service serve --port $(PORT)
