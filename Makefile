@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run test lint bench clean
 
 $(BIN)/qc-service: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
