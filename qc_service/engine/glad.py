@@ -6,19 +6,25 @@ adversarial), ``exp(beta_)`` is the item's easiness. Gaussian priors N(1, 1) on 
 and on beta, as crowd-kit has them.
 
 crowd-kit's implementation is pandas, with a K-times melted frame and conjugate
-gradients; here the M-step is L-BFGS over (alpha, beta) with an analytical gradient
-computed by ``np.bincount`` over the label arrays, which is what makes it fast.
+gradients; here the M-step is alternating 1-D Newton steps on alpha and beta, whose
+gradients and curvatures are ``np.bincount`` sums over the label arrays, which is what
+makes it fast.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 from qc_service.engine.base import EMEstimator
 from qc_service.engine.encoding import LabelArrays
 
 __all__ = ["GLAD"]
+
+#: Largest change of one alpha or beta per Newton step: keeps early steps, taken from
+#: majority-vote posteriors, from overshooting into a flat region of the sigmoid.
+_MAX_STEP = 2.0
+#: Newton sweeps of the first M-step of a cold start.
+_COLD_SWEEPS = 10
 
 
 class GLAD(EMEstimator):
@@ -32,8 +38,8 @@ class GLAD(EMEstimator):
         Learn the class prior. Off by default, as in the paper and crowd-kit: with
         symmetric errors a learned prior can absorb the majority value and collapse.
     m_step_max_iter:
-        L-BFGS iterations per M-step. It warm-starts from the previous M-step, so a
-        partial M-step (generalised EM) is enough and much cheaper than a full one.
+        Alternating Newton sweeps (alpha, then beta) per M-step. Each starts from the
+        previous M-step's values, so a partial M-step (generalised EM) is enough.
     prior_smoothing, max_iter, tol:
         As for :class:`~qc_service.engine.dawid_skene.DawidSkene`.
     """
@@ -46,7 +52,7 @@ class GLAD(EMEstimator):
         alpha_prior_mean: float = 1.0,
         beta_prior_mean: float = 1.0,
         fit_prior: bool = False,
-        m_step_max_iter: int = 10,
+        m_step_max_iter: int = 2,
         prior_smoothing: float = 1.0,
         max_iter: int = 100,
         tol: float = 1e-6,
@@ -90,37 +96,40 @@ class GLAD(EMEstimator):
         return out
 
     def _m_step(self, labels: LabelArrays, posteriors: np.ndarray) -> None:
+        """Alternating 1-D Newton steps: abilities given difficulties, then the reverse.
+
+        Given the item parameters, the expected log-likelihood separates into one
+        1-D problem per annotator (and vice versa), whose gradient and curvature are
+        per-label sums gathered with ``np.bincount``. One damped Newton step per block
+        and sweep raises the objective (generalised EM) at the cost of about two
+        passes over the labels, where a joint L-BFGS M-step needs 10-20.
+        """
         n_a = labels.n_annotators
         right = posteriors[labels.item, labels.value]  # P(this label is the true value)
-        alpha0 = getattr(self, "alpha_", np.full(n_a, self.alpha_prior_mean))
-        x0 = np.concatenate([alpha0, self._beta(labels.n_items)])
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            alpha, beta = theta[:n_a], theta[n_a:]
-            x, log_right, log_wrong = self._log_right_wrong(labels, alpha, beta)
-            # elementwise sums: a BLAS dot spins up threads and is slower at these sizes
-            q = (right * log_right).sum() + ((1.0 - right) * log_wrong).sum()
-            q -= 0.5 * ((alpha - self.alpha_prior_mean) ** 2).sum()
-            q -= 0.5 * ((beta - self.beta_prior_mean) ** 2).sum()
-            resid = right - np.exp(log_right)  # dQ/dx per label
-            easiness = np.exp(beta[labels.item])
-            grad_alpha = np.bincount(labels.annotator, weights=resid * easiness, minlength=n_a) - (
-                alpha - self.alpha_prior_mean
-            )
-            grad_beta = np.bincount(labels.item, weights=resid * x, minlength=labels.n_items) - (
-                beta - self.beta_prior_mean
-            )
-            return -q, -np.concatenate([grad_alpha, grad_beta])
-
-        result = minimize(
-            objective,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.m_step_max_iter},
-        )
-        self.alpha_ = result.x[:n_a].copy()
-        self.beta_ = result.x[n_a:].copy()
+        cold = not hasattr(self, "alpha_")
+        alpha = getattr(self, "alpha_", np.full(n_a, self.alpha_prior_mean))
+        beta = self._beta(labels.n_items)
+        # from the prior means, a couple of sweeps leave abilities so far from the
+        # majority vote's that EM can slide into the label-flipped optimum
+        for _ in range(_COLD_SWEEPS if cold else self.m_step_max_iter):
+            easiness = np.exp(beta)[labels.item]
+            x = alpha[labels.annotator] * easiness
+            p = 1.0 / (1.0 + np.exp(-x))
+            # alpha: Q is concave in each alpha_a (curvature -sum p(1-p)e^2b - 1 < 0)
+            grad = np.bincount(labels.annotator, (right - p) * easiness, n_a)
+            grad -= alpha - self.alpha_prior_mean
+            curv = np.bincount(labels.annotator, p * (1.0 - p) * easiness**2, n_a) + 1.0
+            alpha = alpha + np.clip(grad / curv, -_MAX_STEP, _MAX_STEP)
+            x = alpha[labels.annotator] * easiness
+            p = 1.0 / (1.0 + np.exp(-x))
+            # beta: not concave in general; Newton where the curvature is negative
+            # enough, else a gradient step of length at most _MAX_STEP
+            resid = (right - p) * x
+            grad = np.bincount(labels.item, resid, labels.n_items) - (beta - self.beta_prior_mean)
+            curv = np.bincount(labels.item, p * (1.0 - p) * x**2 - resid, labels.n_items) + 1.0
+            beta = beta + np.clip(grad / np.maximum(curv, 1.0), -_MAX_STEP, _MAX_STEP)
+        self.alpha_ = alpha
+        self.beta_ = beta
 
     def label_proba(self, labels: LabelArrays) -> np.ndarray:
         """P(each label's value | the item's posterior), for held-out likelihood."""
