@@ -7,6 +7,7 @@ import re
 import sys
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import click
@@ -91,13 +92,24 @@ def import_file(
             item_show_func=lambda stats: stats,
             file=sys.stderr,
         ) as bar:
+            # One batch is written while the next is parsed: the database works on
+            # another core meanwhile. Batches are still stored one at a time, in order.
+            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import")
+            pending: Future | None = None
             try:
                 for batch in adapter.parse_export(reader, mapping, chunk_size):
-                    _store(ctx, project, platform, batch, totals)
+                    if pending is not None:
+                        pending.result()
                     skipped.update(batch.skipped)
+                    pending = writer.submit(_store, ctx, project, platform, batch, totals)
                     rate = totals["labels"] / max(time.monotonic() - started, 1e-9)
                     bar.update(reader.bytes_read - bar.pos, f"{rate:,.0f} labels/s")
+                if pending is not None:
+                    pending.result()
             except KeyboardInterrupt:
+                # The batch being written finishes (or rolls back) before we report.
+                if pending is not None:
+                    wait([pending])
                 click.echo(
                     f"\ninterrupted: {_summary(totals)} so far; every finished batch is "
                     "stored. Run the same command again to import the rest.",
@@ -109,6 +121,8 @@ def import_file(
                 raise click.ClickException(
                     "\n".join([f"{file} cannot be read ({_summary(totals)} before it):", *lines])
                 ) from None
+            finally:
+                writer.shutdown(wait=True)
     elapsed = time.monotonic() - started
     click.echo(
         f"{_summary(totals)} in {elapsed:.1f} s "

@@ -109,3 +109,20 @@ def test_report_items_false_answers_counts_only(ctx, project):
         ctx, project, EventBatch(labels=[label("e:1")]), source="import", report_items=False
     )
     assert (result.accepted, result.items) == (1, [])
+
+
+def test_large_batches_keep_order_and_skip_stored_ids(ctx, client, project):
+    # From 1,000 labels up PostgreSQL takes the COPY path: same answers as the small one.
+    first = EventBatch(labels=[label(f"e:{n}", item=f"img-{n}") for n in range(600)])
+    ingest_events(ctx, project, first, source="test")
+    labels = [label(f"e:{n}", item=f"img-{n}") for n in range(1200)]
+    # The same annotator answers one item twice in one batch: the later answer counts.
+    labels += [
+        label("x1", item="img-new", value="cream"),
+        label("x2", item="img-new", value="beige"),
+    ]
+    result, _ = ingest_events(ctx, project, EventBatch(labels=labels), source="test")
+    assert (result.accepted, result.duplicates) == (602, 600)
+    by_item = {i.item: i for i in result.items}
+    assert (by_item["img-new"].label, by_item["img-new"].confidence) == ("beige", 1.0)
+    assert counted_labels(client) == 1202  # stored rows, the replaced answer included
