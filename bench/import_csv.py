@@ -43,8 +43,14 @@ def write_csv(path: Path, n_labels: int, seed: int = 1) -> None:
         for item in range(n_labels // per_item):
             annotators = rng.choice(60, size=5, replace=False)
             for annotator in annotators:
-                writer.writerow([f"img-{item:06d}", f"w{annotator:03d}", "shade",
-                                 SHADES[rng.integers(len(SHADES))]])
+                writer.writerow(
+                    [
+                        f"img-{item:06d}",
+                        f"w{annotator:03d}",
+                        "shade",
+                        SHADES[rng.integers(len(SHADES))],
+                    ]
+                )
                 writer.writerow([f"img-{item:06d}", f"w{annotator:03d}", "pattern",
                                  PATTERNS[rng.integers(len(PATTERNS))]])  # fmt: skip
 
