@@ -345,3 +345,20 @@ def test_real_sagemaker_consolidation_request(client):
     # Two data objects with one bounding-box response each: nothing to store.
     assert answer["accepted"] == 0
     assert answer["skipped"] == {"unsupported_answer:annotatedResult": 2}
+
+
+def test_delivery_over_the_batch_limit_is_413_and_writes_nothing(database_url, engine):
+    from qc_service.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app({"TESTING": True}, settings=make_settings(database_url, max_batch_labels=2))
+    client = app.test_client()
+    assert client.post("/api/v1/projects", json=project_spec(), headers=ADMIN).status_code == 201
+    configure(client)
+    body = labels_body("cream", "beige", "white")
+    before = row_counts(engine)
+    response = deliver(client, body, signed(body))
+    assert response.status_code == 413
+    assert response.get_json()["errors"][0]["field"] == "/"
+    assert row_counts(engine) == before
+    app.extensions["qc"].engine.dispose()
