@@ -524,9 +524,14 @@ def _mturk_time(text: str) -> datetime:
     return naive.replace(tzinfo=timezone(timedelta(hours=_US_ZONES[parts[4]])))
 
 
+#: Built once: ``json.dumps`` with options builds a new encoder per call, and imports
+#: call this once per label. Same output as ``json.dumps`` with these options.
+_DIGEST_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def content_digest(*parts: object) -> str:
     """A short stable digest of an answer's content, for ids where the platform has none."""
-    encoded = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
+    encoded = _DIGEST_ENCODER.encode(parts)
     return hashlib.sha256(encoded.encode()).hexdigest()[:24]
 
 
