@@ -97,7 +97,14 @@ def test_annotators_sort_filter_and_page(page: Page, server: live.Server) -> Non
     page.click("#prev")
     expect(page.locator("#page-info")).to_have_text("rows 1–25")
 
+    worst = rows.first.get_attribute("data-annotator")  # still sorted by accuracy, ascending
+    assert worst in {"worker-24", "worker-25"}  # the demo's spammer and adversary
+    page.fill("#find input[name=annotator]", "worker-01")
+    page.press("#find input[name=annotator]", "Enter")
+    expect(page.locator("h1#annotator")).to_have_text("worker-01")
+    page.go_back()
     rows.first.locator("a").click()
+    expect(page.locator("h1#annotator")).to_have_text(worst)
     card = page.locator("section.card[data-attribute=shade]")
     expect(card.locator("svg.heatmap rect")).to_have_count(36)
     expect(card.locator("ul.pairs li").first).to_contain_text("labels")

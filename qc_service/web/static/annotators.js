@@ -24,8 +24,33 @@ function query() {
   return params;
 }
 
+// Sort and filters live in the address too, so Back from an annotator's page and a
+// shared link show the same table (from its first page).
+function restoreFromAddress() {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of ['attribute', 'status', 'limit']) {
+    if (params.has(name)) form.elements[name].value = params.get(name);
+  }
+  if (params.has('sort')) state.sort = params.get('sort');
+  const key = state.sort.replace(/^-/, '');
+  for (const th of table.querySelectorAll('th[data-sort]')) {
+    if (th.dataset.sort === key) {
+      th.setAttribute('aria-sort', state.sort.startsWith('-') ? 'descending' : 'ascending');
+    } else {
+      th.removeAttribute('aria-sort');
+    }
+  }
+}
+
+function saveToAddress() {
+  const params = query();
+  params.delete('cursor');
+  window.history.replaceState(null, '', `?${params}`);
+}
+
 async function load() {
   const ticket = ++state.ticket;
+  saveToAddress();
   table.setAttribute('aria-busy', 'true');
   try {
     const page = await api(`annotators?${query()}`);
@@ -86,10 +111,17 @@ for (const th of table.querySelectorAll('th[data-sort]')) {
   });
 }
 form.addEventListener('change', restart);
+// With thousands of annotators, paging to one is hopeless: open them by id.
+document.getElementById('find').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const id = event.target.elements.annotator.value.trim();
+  if (id) window.location.assign(`${uiBase}/annotators/${encodeURIComponent(id)}`);
+});
 prev.addEventListener('click', () => { state.page -= 1; load(); });
 next.addEventListener('click', () => {
   state.cursors[state.page + 1] = state.nextCursor;
   state.page += 1;
   load();
 });
+restoreFromAddress();
 load();
