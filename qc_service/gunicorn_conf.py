@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("QC_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("QC_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
@@ -26,8 +28,27 @@ def on_starting(server) -> None:
     from qc_service.settings import Settings
     from qc_service.store import db
 
+    _prepare_metrics_folder()
+
     settings = Settings.from_env()
     if settings.should_auto_migrate:
         engine = db.make_engine(settings.resolved_database_url)
         db.upgrade(engine)
         engine.dispose()
+
+
+def _prepare_metrics_folder() -> None:
+    """Workers share their Prometheus counters through files in one folder; it must
+    start empty, or a restart would resurrect the old process's counts."""
+    folder = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "qc-service-metrics")
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from qc_service.api.blueprint import api
+from qc_service.api.metrics import LABELS_ACCEPTED
 from qc_service.api.routing import context, endpoint
 from qc_service.errors import BadRequest, FieldError
 from qc_service.schemas.common import MAX_KEY_LENGTH
@@ -58,6 +59,7 @@ def post_labels(project: str, principal: Principal, body: LabelBatch):
         idempotency_key=key,
         body_hash=ingest.request_hash(request.get_data()) if key else None,
     )
+    LABELS_ACCEPTED.labels("api").inc(0 if replayed else result.accepted)
     return result, 200, {"Idempotency-Replayed": "true"} if replayed else {}
 
 

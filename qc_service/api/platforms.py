@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from qc_service.api.blueprint import api
+from qc_service.api.metrics import LABELS_ACCEPTED
 from qc_service.api.routing import context, endpoint
 from qc_service.schemas.labels import EventIngestResult
 from qc_service.schemas.platforms import PlatformConfigIn, PlatformConfigOut
@@ -71,4 +72,5 @@ def post_webhook(project: str, platform: str):
     result, replayed = webhooks.receive_webhook(
         context(), project, platform, request.headers, request.get_data()
     )
+    LABELS_ACCEPTED.labels(platform).inc(0 if replayed else result.accepted)
     return result, 200, {"Webhook-Replayed": "true"} if replayed else {}
