@@ -83,3 +83,14 @@ def test_documented_problem_document_is_real(tmp_path):
     }
     response = client.post("/api/v1/projects/shirts/labels", headers=headers, json=bad)
     assert response.get_json() == json.loads(code_blocks("json")[1])
+
+
+def test_every_endpoint_is_in_the_api_table():
+    from qc_service.api.routing import ENDPOINTS
+
+    table = README[README.index("| method and path |") : README.index("Lists answer")]
+    for endpoint in ENDPOINTS:
+        path = endpoint.openapi_path.removeprefix("/api/v1")
+        assert f"{path}`" in table or f"{path}?" in table, path
+        row = next(line for line in table.splitlines() if f" {path}" in line)
+        assert endpoint.method in row, (endpoint.method, path)
