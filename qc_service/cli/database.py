@@ -33,7 +33,12 @@ def upgrade(revision: str) -> None:
 
 @db.command()
 def current() -> None:
-    """Show the schema revision of the database and the newest this code knows."""
+    """Show the schema revision of the database and the newest this code knows.
+
+    \b
+    Example:
+      DATABASE_URL=postgresql+psycopg://qc@127.0.0.1/qc qc-service db current
+    """
     settings = Settings.from_env()
     engine = store_db.make_engine(settings.resolved_database_url)
     click.echo(f"database: {store_db.current_revision(engine)}  code: {store_db.head_revision()}")

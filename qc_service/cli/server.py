@@ -58,6 +58,11 @@ def serve(host: str, port: int, use_gunicorn: bool, workers: int) -> None:
 
 @click.command()
 def settings() -> None:
-    """List every setting: environment variable, default and meaning."""
+    """List every setting: environment variable, default and meaning.
+
+    \b
+    Example:
+      qc-service settings | grep -A2 DATABASE_URL
+    """
     for row in settings_table():
         click.echo(f"{row['variable']}\n    default: {row['default']}\n    {row['meaning']}\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -103,10 +104,17 @@ def test_export_of_a_missing_project_fails_cleanly(run):
     assert result.exit_code == 1 and "nope" in result.output
 
 
-MY_COMMANDS = [("token", "create"), ("project", "create"), ("import",), ("export",), ("demo",)]
+def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += leaf_commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
 
 
-@pytest.mark.parametrize("path", MY_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("path", leaf_commands(main), ids=" ".join)
 def test_every_command_explains_itself_with_an_example(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
