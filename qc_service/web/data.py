@@ -18,16 +18,21 @@ from qc_service.api.routing import parse_json_body, render, validate
 from qc_service.schemas.results import AnnotatorsQuery, ClaimIn, QueueQuery, VerdictIn
 from qc_service.service import agreement, annotators, dashboard, fits, projects, results, review
 from qc_service.web.blueprint import web
-from qc_service.web.session import context, current_principal, reviewer_name
+from qc_service.web.session import allows, context, current_principal, reviewer_name
 
 
-def data(rule: str, scope: str, methods: tuple[str, ...] = ("GET",)) -> Callable:
-    """A JSON route of one project, for a principal with ``scope`` on it."""
+def data(
+    rule: str, scope: str, methods: tuple[str, ...] = ("GET",), *, or_scope: str | None = None
+) -> Callable:
+    """A JSON route of one project, for a principal with ``scope`` (or ``or_scope``)
+    on it."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def handle(project: str, **kwargs: str) -> Response:
-            current_principal().require(project, scope)
+            principal = current_principal()
+            if or_scope is None or not allows(principal, project, or_scope):
+                principal.require(project, scope)
             return render(view(project=project, **kwargs), 200)
 
         web.add_url_rule(
@@ -64,7 +69,8 @@ def attribute_data(project: str, attribute: str) -> dict:
     return dashboard.attribute_view(context(), project, attribute)
 
 
-@data("/items/<path:item>", "read")
+# A reviewer must see the labels behind the item they judge, even without ``read``.
+@data("/items/<path:item>", "read", or_scope="review")
 def item_data(project: str, item: str) -> BaseModel:
     return results.item_results(context(), project, item)
 

@@ -168,12 +168,17 @@ def test_without_review_scope_there_is_no_review(client, project, token_for):
     assert post_data(client, f"/ui/data/p/{project}/fits").status_code == 403
 
 
-def test_a_reviewer_without_read_sees_only_the_review_page(client, project, token_for):
-    sign_in(client, secret(token_for(project, "review")))
-    html = client.get(f"/ui/p/{project}/review").get_data(as_text=True)
-    assert "Claim a batch" in html and "Overview</a>" not in html
-    assert client.get(f"/ui/p/{project}/").status_code == 403
-    assert client.get(f"/ui/data/p/{project}/annotators").status_code == 403
+def test_a_reviewer_without_read_sees_only_the_review_page(client, fitted, token_for):
+    sign_in(client, secret(token_for(fitted, "review")))
+    html = client.get(f"/ui/p/{fitted}/review").get_data(as_text=True)
+    assert "Claim a batch" in html and "Overview</a>" not in html and "data-read" not in html
+    assert client.get(f"/ui/p/{fitted}/").status_code == 403
+    assert client.get(f"/ui/data/p/{fitted}/annotators").status_code == 403
+    # ...but the labels behind the items they judge are theirs to see.
+    claims = post_data(client, f"/ui/data/p/{fitted}/review/claim", {"limit": 1}).get_json()
+    item = claims["claims"][0]["item"]
+    labels = client.get(f"/ui/data/p/{fitted}/items/{item}").get_json()["attributes"][0]["labels"]
+    assert {label["annotator"] for label in labels} == {"ann-1", "ann-2", "ann-3", "ann-4"}
 
 
 def test_another_projects_token_learns_nothing(client, project, token_for):

@@ -3,6 +3,8 @@
 const body = document.body;
 export const dataBase = body.dataset.data;
 export const uiBase = body.dataset.ui;
+// Whether the token may read the project's pages (links to them are shown only then).
+export const canRead = 'read' in body.dataset;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 // The review page: claim a batch, then for each item see the evidence and give a
 // verdict by click or keyboard (1-9 pick, Enter confirm, n/→ next, p/← previous).
 
-import { api, el, isUrl, percent, showError, uiBase } from './common.js';
+import { api, canRead, el, isUrl, percent, showError, uiBase } from './common.js';
 import { distributionBars } from './charts.js';
 
 const claimForm = document.getElementById('claim');
@@ -105,8 +105,10 @@ function labelsTable(labels) {
     el('thead', {}, el('tr', {}, el('th', {}, 'annotator'), el('th', {}, 'gave'),
       el('th', { class: 'num' }, 'accuracy'), el('th', {}, 'status'))),
     el('tbody', {}, labels.map((label) => el('tr', {},
-      el('td', {}, el('a', { href: `${uiBase}/annotators/${encodeURIComponent(label.annotator)}` },
-        label.annotator)),
+      el('td', {}, canRead
+        ? el('a', { href: `${uiBase}/annotators/${encodeURIComponent(label.annotator)}` },
+          label.annotator)
+        : label.annotator),
       el('td', {}, [label.value].flat().join(', ') || '∅'),
       el('td', { class: 'num' }, percent(label.annotator_accuracy, 0)),
       el('td', {}, label.annotator_status
