@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import shutil
 import tempfile
 
@@ -29,6 +30,7 @@ def on_starting(server) -> None:
     from qc_service.store import db
 
     _prepare_metrics_folder()
+    _share_session_secret()
 
     settings = Settings.from_env()
     if settings.should_auto_migrate:
@@ -45,6 +47,14 @@ def _prepare_metrics_folder() -> None:
     )
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
+
+
+def _share_session_secret() -> None:
+    """Dashboard sessions are signed with ``QC_SECRET_KEY``. Without one, each worker
+    would draw its own random key and a user signed in on one worker would be signed
+    out by the next; a key drawn here, before the fork, is inherited by every worker."""
+    if not os.environ.get("QC_SECRET_KEY"):
+        os.environ["QC_SECRET_KEY"] = secrets.token_hex(32)
 
 
 def child_exit(server, worker) -> None:

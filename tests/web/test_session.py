@@ -261,3 +261,22 @@ def test_claims_and_verdicts_carry_the_signed_in_reviewer(client, fitted, token_
     assert (shade["gold"], shade["gold_source"], shade["result"]["status"]) == (
         "cream", "verdict", "reviewed",
     )  # fmt: skip
+
+
+def test_gunicorn_workers_share_one_session_key(monkeypatch):
+    """Without QC_SECRET_KEY, the master draws one key before forking, so a session
+    signed by one worker is valid on the others."""
+    from qc_service import gunicorn_conf
+    from qc_service.settings import Settings
+
+    # Set first, so that the key drawn below is removed again after the test.
+    monkeypatch.setenv("QC_SECRET_KEY", "")
+    monkeypatch.delenv("QC_SECRET_KEY")
+    gunicorn_conf._share_session_secret()
+    drawn = Settings.from_env().secret_key
+    assert len(drawn) == 64
+    gunicorn_conf._share_session_secret()
+    assert Settings.from_env().secret_key == drawn
+    monkeypatch.setenv("QC_SECRET_KEY", "chosen")
+    gunicorn_conf._share_session_secret()
+    assert Settings.from_env().secret_key == "chosen"
