@@ -31,6 +31,7 @@ ADMIN_TOKEN = "qc_browser_admin_token"
 SHADES = ["white", "off-white", "cream", "beige", "light gray"]
 SHADE_COLOURS = ["#ffffff", "#f4f1ea", "#f3e5c0", "#d8c3a5", "#cfd2d6"]
 PATTERNS = ["solid", "striped", "checked", "floral"]
+FABRICS = ["cotton", "linen", "silk"]
 
 
 def free_port() -> int:
@@ -155,8 +156,8 @@ def wait_for_fit(api: httpx.Client, project: str) -> dict:
 
 def swatch_project(api: httpx.Client, swatches: str, n_items: int = 120) -> str:
     """Shirts whose item keys are image URLs, labelled by 40 simulated annotators of
-    uneven skill (a few answer at random), 3 to 5 labels per item, control answers on
-    a tenth of the items."""
+    uneven skill (a few answer at random), 3 to 5 labels per item (5 for the fabric
+    tags), control answers on a tenth of the items."""
     rng = np.random.default_rng(7)
     spec = {
         "id": "swatches", "name": "Shirts with photos",
@@ -167,17 +168,19 @@ def swatch_project(api: httpx.Client, swatches: str, n_items: int = 120) -> str:
         ],
         "target_confidence": 0.9, "min_labels": 3, "max_labels": 5, "method": "dawid_skene",
     }  # fmt: skip
+    single = list(spec["attributes"])
+    spec["attributes"].append({"name": "fabric", "kind": "multilabel", "values": FABRICS})
     assert api.post("/projects", json=spec).status_code == 201
     skills = np.concatenate([rng.uniform(0.5, 0.95, 34), np.full(6, 0.0)])
     truth = {
         attribute["name"]: rng.integers(len(attribute["values"]), size=n_items)
-        for attribute in spec["attributes"]
+        for attribute in single
     }
     items = [f"{swatches}/{i}/{shade}.svg" for i, shade in enumerate(truth["shade"])]
     labels = []
     for index, item in enumerate(items):
         for annotator in rng.choice(len(skills), size=rng.integers(3, 6), replace=False):
-            for attribute in spec["attributes"]:
+            for attribute in single:
                 values = attribute["values"]
                 true = truth[attribute["name"]][index]
                 if rng.random() < skills[annotator]:
@@ -190,12 +193,22 @@ def swatch_project(api: httpx.Client, swatches: str, n_items: int = 120) -> str:
                     "item": item, "annotator": f"worker-{annotator:03d}",
                     "attribute": attribute["name"], "value": values[given],
                 })  # fmt: skip
+    # Fabric tags: each annotator misses or invents a tag now and then.
+    has_tag = rng.random((n_items, len(FABRICS))) < 0.4
+    for index, item in enumerate(items):
+        for annotator in rng.choice(len(skills), size=5, replace=False):
+            flipped = rng.random(len(FABRICS)) > (1 + skills[annotator]) / 2
+            tags = [tag for tag, has in zip(FABRICS, has_tag[index] ^ flipped, strict=True) if has]
+            labels.append({
+                "item": item, "annotator": f"worker-{annotator:03d}",
+                "attribute": "fabric", "value": tags,
+            })  # fmt: skip
     response = api.post("/projects/swatches/labels", json={"labels": labels})
     assert response.status_code == 200, response.text
     gold = [
         {"item": items[i], "attribute": a["name"], "value": a["values"][truth[a["name"]][i]]}
         for i in range(0, n_items, 10)
-        for a in spec["attributes"]
+        for a in single
     ]
     assert api.post("/projects/swatches/gold", json={"gold": gold}).status_code in (200, 201)
     wait_for_fit(api, "swatches")

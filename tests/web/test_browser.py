@@ -196,6 +196,33 @@ def test_the_review_card_shows_the_items_image(
     screenshot(page, "review-image")
 
 
+def test_a_multilabel_verdict_toggles_tags(page: Page, server: live.Server, photos: str) -> None:
+    token = project_token(server, photos, "read", "review")
+    sign_in(page, token)
+    page.click("nav >> text=Review")
+    page.select_option("#claim select[name=attribute]", "fabric")
+    page.click("#claim button[type=submit]")
+    item = page.locator("#item")
+    expect(item.locator(".choice")).to_have_count(len(live.FABRICS))
+    key = item.get_attribute("data-item")
+    chosen = {
+        tag
+        for tag in live.FABRICS
+        if item.locator(f".choice[data-value={tag}]").get_attribute("aria-pressed") == "true"
+    }
+    page.keyboard.press("1")  # toggles the first tag
+    chosen ^= {live.FABRICS[0]}
+    expect(item.locator(".choice[data-value=cotton]")).to_have_attribute(
+        "aria-pressed", str(live.FABRICS[0] in chosen).lower()
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress .step.done")).to_have_count(1)
+    with server.api(token) as api:
+        result = api.get(f"/projects/{photos}/results/{key}").json()
+    fabric = next(a for a in result["attributes"] if a["attribute"] == "fabric")
+    assert (set(fabric["gold"]), fabric["gold_source"]) == (chosen, "verdict")
+
+
 def test_admin_picks_the_shared_dataset(page: Page, server: live.Server, bluebirds: str) -> None:
     sign_in(page, live.ADMIN_TOKEN)
     expect(page).to_have_url(re.compile(r"/ui/projects$"))
