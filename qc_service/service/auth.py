@@ -48,9 +48,13 @@ def authenticate(ctx: Context, authorization: str | None) -> Principal:
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    principal = ctx.principals.get_or_load(
-        hash_token(secret.strip()), lambda: _load_principal(ctx, hash_token(secret.strip()))
-    )
+    return principal_for_hash(ctx, hash_token(secret.strip()))
+
+
+def principal_for_hash(ctx: Context, token_hash: str) -> Principal:
+    """The principal of a token known only by its hash (the dashboard's session keeps
+    the hash, so a leaked cookie is no API credential)."""
+    principal = ctx.principals.get_or_load(token_hash, lambda: _load_principal(ctx, token_hash))
     if principal is None:
         raise Unauthorized("unknown token")
     return principal

@@ -1,9 +1,11 @@
 """Who is signed in to the dashboard, and the CSRF token of their session.
 
 The session lives in Flask's signed cookie (HTTP-only, SameSite=Lax, Secure over
-https). It holds the token the user signed in with, checked again on every request
-through ``service.auth`` so a revoked token stops working at once (within the
-principal cache's minute), plus a random CSRF token that every POST must echo.
+https). It holds the hash of the token the user signed in with, never the token
+itself: the cookie is signed, not encrypted, and a leaked cookie must not hand out
+an API credential. The hash is checked again on every request through
+``service.auth``, so a revoked token stops working at once (within the principal
+cache's minute). A random CSRF token rides along that every POST must echo.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from qc_service.errors import Forbidden, NotFound, Unauthorized
 from qc_service.service import Context
-from qc_service.service.auth import Principal, authenticate
+from qc_service.service.auth import Principal, authenticate, hash_token, principal_for_hash
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -53,7 +55,7 @@ def sign_in(token: str, reviewer: str) -> Principal:
     planted before sign-in is worthless)."""
     principal = authenticate(context(), f"Bearer {token}")
     session.clear()
-    session["token"] = token
+    session["token_hash"] = hash_token(token.strip())
     session["reviewer"] = reviewer
     csrf_token()
     return principal
@@ -64,13 +66,13 @@ def sign_out() -> None:
 
 
 def current_principal() -> Principal:
-    token = session.get("token")
-    if not token:
+    token_hash = session.get("token_hash")
+    if not token_hash:
         raise Unauthorized("sign in first")
     try:
-        return authenticate(context(), f"Bearer {token}")
+        return principal_for_hash(context(), token_hash)
     except Unauthorized:
-        session.pop("token", None)  # the token was revoked: the session is over
+        session.pop("token_hash", None)  # the token was revoked: the session is over
         raise
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 import pytest
@@ -80,6 +82,16 @@ def test_sign_in_keeps_the_token_in_a_hardened_cookie(client, project, token_for
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     assert client.get(f"/ui/p/{project}/").status_code == 200
+
+
+def test_the_cookie_never_carries_the_token(app, client, project, token_for):
+    token = secret(token_for(project, "read"))
+    response = sign_in(client, token)
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    serializer = app.session_interface.get_signing_serializer(app)
+    contents = serializer.loads(cookie)
+    assert token not in json.dumps(contents)
+    assert contents["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
 
 
 def test_the_cookie_is_secure_over_https(app, project, token_for):
