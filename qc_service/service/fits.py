@@ -15,19 +15,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qc_service.engine import krippendorff_alpha
 from qc_service.errors import NotFound
 from qc_service.schemas.results import JobOut
-from qc_service.service.agreement import nominal_alpha
 from qc_service.service.context import Context
 from qc_service.service.dashboard import calibration
 from qc_service.service.modeling import (
     AttributeFit,
+    AttributeReliability,
     annotator_parameters,
     annotator_status,
+    attribute_confused_pairs,
+    attribute_reliability,
     confused_pairs,
     fit_attribute,
-    population_parameters,
-    reliability,
+    model_summary,
 )
 from qc_service.service.status import Evidence, Policy, assess
 from qc_service.store import db
@@ -104,7 +106,7 @@ def compute_fit(
         attribute_fit = fit_attribute(attribute, project.method, data, gold)
         if attribute_fit is None:
             continue
-        rel = reliability(attribute_fit)
+        rel = attribute_reliability(attribute_fit)
         statuses = [
             annotator_status(int(n), float(s))
             for n, s in zip(attribute_fit.labels_per_annotator, rel.spammer_score, strict=True)
@@ -157,7 +159,7 @@ def _result_rows(
     project_id: str,
     policy: Policy,
     fit: AttributeFit,
-    rel,
+    rel: AttributeReliability,
     statuses: list[str],
     gold: list[tuple[int, str, str]],
 ) -> list[dict]:
@@ -218,27 +220,17 @@ def _result_rows(
 
 
 def _gold_accuracy(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
-    """Per annotator: share of their gold-item answers that match gold, and how many."""
-    n_annotators = len(fit.annotator_ids)
-    hits = np.zeros(n_annotators)
-    n_gold = np.zeros(n_annotators)
-    for problem in fit.problems:
-        labels = problem.labels
-        gold = problem.gold[labels.item]
-        on_gold = gold >= 0
-        hits += np.bincount(
-            labels.annotator[on_gold],
-            weights=labels.value[on_gold] == gold[on_gold],
-            minlength=n_annotators,
-        )
-        n_gold += np.bincount(labels.annotator[on_gold], minlength=n_annotators)
-    n_problems = len(fit.problems)
-    return np.divide(hits, n_gold, out=np.full(n_annotators, np.nan), where=n_gold > 0), (
-        n_gold / n_problems
-    ).astype(int)
+    """Per annotator: share of their gold-item answers that match gold (the engine's,
+    averaged over tags; nan without gold), and on how many gold items they answered.
+    Every tag of an item shares its gold, so the nans line up across tags."""
+    labels, gold = fit.problems[0].labels, fit.problems[0].gold
+    n_gold = np.bincount(labels.annotator[gold[labels.item] >= 0], minlength=len(fit.annotator_ids))
+    return np.mean([problem.reliability.gold_accuracy for problem in fit.problems], axis=0), n_gold
 
 
-def _score_rows(project_id: str, fit: AttributeFit, rel, statuses: list[str]) -> list[dict]:
+def _score_rows(
+    project_id: str, fit: AttributeFit, rel: AttributeReliability, statuses: list[str]
+) -> list[dict]:
     gold_accuracy, n_gold = _gold_accuracy(fit)
     rows = []
     for code, annotator_id in enumerate(fit.annotator_ids.tolist()):
@@ -279,13 +271,11 @@ def _score_rows(project_id: str, fit: AttributeFit, rel, statuses: list[str]) ->
 
 
 def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
-    pairs: list[dict] = []
-    for problem in fit.problems:
-        pairs += confused_pairs(problem.values, problem.confusion.sum(axis=0), limit=5)
+    pairs = [pair for problem in fit.problems for pair in attribute_confused_pairs(problem)]
     pairs.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
     labelled = [row for row in results if row["n_labels"] > 0]
-    alphas = [nominal_alpha(problem.labels) for problem in fit.problems]
-    alphas = [a for a in alphas if a is not None]
+    alphas = [krippendorff_alpha(problem.labels) for problem in fit.problems]
+    alphas = [a for a in alphas if not np.isnan(a)]
     return {
         "method": fit.method,
         "n_labels": int(fit.labels_per_item.sum()),
@@ -300,9 +290,8 @@ def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
         "problems": {
             problem.key: {
                 "values": problem.values,
-                "prior": problem.estimator.prior_.tolist(),
                 "confusion": np.round(problem.confusion.sum(axis=0), 2).tolist(),
-                "population": population_parameters(problem),
+                **model_summary(problem),
                 "log_likelihood": float(problem.estimator.log_likelihood_[-1])
                 if problem.estimator.log_likelihood_
                 else None,

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from qc_service.engine.encoding import LabelArrays
 from qc_service.schemas.labels import ItemStatus
-from qc_service.service.modeling import estimator_from_parameters, problem_values, value_codes
+from qc_service.service.modeling import (
+    estimator_from_parameters,
+    problem_values,
+    streams,
+    value_codes,
+)
 from qc_service.service.status import Evidence, Policy, assess
 from qc_service.store import fits as fit_store
 from qc_service.store import labels as label_store
@@ -84,7 +89,7 @@ def touched_statuses(
         if not labelled:
             continue
         summary = summaries.get(attribute.name)
-        if summary is None:
+        if summary is None or not streams(summary["method"]):
             for pair, labels in labelled.items():
                 distributions[pair] = vote_distribution(attribute, [v for _, v in labels])
         else:
@@ -147,7 +152,7 @@ def _e_step(
     for key, values in problem_values(attribute):
         problem = summary["problems"][key]
         parameters = [params[(attribute.id, a)][key] for a in known] + [problem["population"]]
-        estimator = estimator_from_parameters(summary["method"], problem["prior"], parameters)
+        estimator = estimator_from_parameters(summary["method"], problem, parameters)
         labels = LabelArrays(
             item, annotator, codes[key][value], len(pairs), unseen + 1, len(values)
         )

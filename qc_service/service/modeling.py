@@ -13,43 +13,31 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import beta as beta_distribution
 
-from qc_service.engine.base import BaseEstimator
-from qc_service.engine.dawid_skene import DawidSkene, confusion_counts
-from qc_service.engine.encoding import LabelArrays
-from qc_service.engine.glad import GLAD
-from qc_service.engine.majority_vote import MajorityVote
-from qc_service.engine.one_coin import OneCoin
+from qc_service.engine import (
+    METHODS,
+    BaseEstimator,
+    LabelArrays,
+    Reliability,
+    confusable_pairs,
+    make_estimator,
+    reliability,
+)
+from qc_service.engine.dawid_skene import confusion_counts
 from qc_service.store.fits import AttributeLabels
 from qc_service.store.models import Attribute
 
-#: The engine's own estimators. Methods a project may name but the engine does not
-#: serve yet (crowd-kit's zoo) fall back to ``dawid_skene``; the fit records that.
-ESTIMATORS: dict[str, type[BaseEstimator]] = {
-    "majority_vote": MajorityVote,
-    "dawid_skene": DawidSkene,
-    "one_coin": OneCoin,
-    "glad": GLAD,
-}
-DEFAULT_METHOD = "dawid_skene"
-
 #: Fewer labels than this on an attribute: the annotator is on ``probation``.
 PROBATION_LABELS = 10
-#: An annotator whose answers carry less than this share of the information a
-#: perfect annotator's do (chance-corrected balanced accuracy) is a suspected spammer.
-SPAMMER_DISCRIMINATION = 0.2
+#: Raykar & Yu's spammer score (the engine's: 0 for an answer that ignores the truth, 1
+#: for a perfect annotator) below this: a suspected spammer. For symmetric errors it is
+#: the square of the chance-corrected accuracy, so 0.04 means answers carry less than
+#: a fifth of the information a perfect annotator's do. The API reports one minus it,
+#: so that its ``spammer_score`` grows with suspicion.
+SPAMMER_DISCRIMINATION = 0.04
 #: Confused value pairs worth reporting: at least this rate and this many labels.
 CONFUSION_MIN_RATE = 0.1
 CONFUSION_MIN_COUNT = 2.0
-
-
-def resolve_method(requested: str) -> str:
-    return requested if requested in ESTIMATORS else DEFAULT_METHOD
-
-
-def new_estimator(method: str) -> BaseEstimator:
-    return ESTIMATORS[resolve_method(method)]()
 
 
 @dataclass
@@ -61,10 +49,12 @@ class Problem:
     labels: LabelArrays
     gold: np.ndarray
     estimator: BaseEstimator
-    #: Posteriors ignoring gold (one E-step with the fitted parameters): what the
-    #: annotators alone say, used to detect conflicts with gold.
+    #: Posteriors ignoring gold: what the annotators alone say, used to detect
+    #: conflicts with gold.
     unclamped: np.ndarray
+    #: Soft confusion counts [annotator, true, given].
     confusion: np.ndarray
+    reliability: Reliability
 
 
 @dataclass
@@ -97,6 +87,34 @@ def value_codes(attribute: Attribute, stored: list[str]) -> dict[str, np.ndarray
     return {"": np.array([index[value] for value in stored], dtype=np.int64)}
 
 
+def streams(method: str) -> bool:
+    """Whether ``method`` can score new labels with a fit's parameters (one E-step);
+    crowd-kit's models cannot, so ingest answers vote shares for them until the refit."""
+    return hasattr(make_estimator(method), "predict_proba")
+
+
+def _fit_problem(
+    method: str, key: str, values: list[str], labels: LabelArrays, gold: np.ndarray
+) -> Problem:
+    estimator = make_estimator(method).fit(labels, gold=gold)
+    if not (gold >= 0).any():
+        unclamped = estimator.posteriors_
+    elif streams(method):
+        unclamped = estimator.predict_proba(labels)
+    else:  # crowd-kit only clamps gold after fitting: a fit without it is what the crowd says
+        unclamped = make_estimator(method).fit(labels).posteriors_
+    return Problem(
+        key=key,
+        values=values,
+        labels=labels,
+        gold=gold,
+        estimator=estimator,
+        unclamped=unclamped,
+        confusion=confusion_counts(labels, estimator.posteriors_),
+        reliability=reliability(estimator, labels, gold),
+    )
+
+
 def fit_attribute(
     attribute: Attribute,
     method: str,
@@ -104,6 +122,8 @@ def fit_attribute(
     gold: list[tuple[int, str, str]],
 ) -> AttributeFit | None:
     """Fit every problem of one attribute; None when it has neither labels nor gold."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}")
     gold_item_ids = np.array([item_id for item_id, _, _ in gold], dtype=np.int64)
     item_ids = np.union1d(data.item_ids, gold_item_ids)
     if len(data.item_ids) == 0:
@@ -114,10 +134,9 @@ def fit_attribute(
     codes = value_codes(attribute, data.values)
     gold_codes = value_codes(attribute, [value for _, value, _ in gold]) if gold else {}
     gold_rows = np.searchsorted(item_ids, gold_item_ids)
-    resolved = resolve_method(method)
     result = AttributeFit(
         attribute=attribute,
-        method=resolved,
+        method=method,
         item_ids=item_ids,
         annotator_ids=annotator_ids,
         labels_per_item=np.bincount(item, minlength=len(item_ids)),
@@ -135,128 +154,123 @@ def fit_attribute(
         gold_array = np.full(len(item_ids), -1, dtype=np.int64)
         if gold:
             gold_array[gold_rows] = gold_codes[key]
-        estimator = new_estimator(resolved).fit(labels, gold=gold_array)
-        unclamped = estimator.predict_proba(labels)
-        result.problems.append(
-            Problem(
-                key=key,
-                values=values,
-                labels=labels,
-                gold=gold_array,
-                estimator=estimator,
-                unclamped=unclamped,
-                confusion=confusion_counts(labels, estimator.posteriors_),
-            )
-        )
+        result.problems.append(_fit_problem(method, key, values, labels, gold_array))
     return result
+
+
+def model_summary(problem: Problem) -> dict:
+    """What a streaming E-step needs besides each annotator's parameters: the prior,
+    the population-average parameters (for annotators the fit has not seen) and, for
+    ``auto``, the model it chose and its temperature."""
+    estimator = problem.estimator
+    summary = {
+        "prior": np.asarray(estimator.prior_).tolist(),
+        "population": {
+            name: np.asarray(value).tolist()
+            for name, value in estimator.population_parameters().items()
+        },
+    }
+    if hasattr(estimator, "method_"):
+        summary["chosen"] = estimator.method_
+        summary["temperature"] = estimator.temperature_
+    return summary
 
 
 def annotator_parameters(problem: Problem, code: int) -> dict[str, list]:
     """The estimator's learned parameters for one annotator code, as JSON-able lists."""
     return {
-        name: np.asarray(getattr(problem.estimator, name))[code].tolist()
-        for name in type(problem.estimator)._annotator_params
+        name: np.asarray(values)[code].tolist()
+        for name, values in problem.estimator.annotator_parameters().items()
     }
 
 
-def population_parameters(problem: Problem) -> dict[str, list]:
-    """Label-weighted average parameters, for annotators the fit has not seen."""
-    estimator = problem.estimator
-    return {
-        name: np.asarray(estimator._population(name)).tolist()
-        for name in type(estimator)._annotator_params
-    }
-
-
-def estimator_from_parameters(
-    method: str, prior: list[float], rows: list[dict[str, list]]
-) -> BaseEstimator:
-    """A fitted estimator rebuilt from stored parameters, annotator code = row index,
-    ready for ``predict_proba`` (one E-step) on labels coded the same way."""
-    estimator = new_estimator(method)
-    estimator.prior_ = np.asarray(prior, dtype=float)
-    for name in type(estimator)._annotator_params:
+def estimator_from_parameters(method: str, model: dict, rows: list[dict[str, list]]):
+    """A fitted estimator rebuilt from a stored ``model_summary`` and per-annotator
+    parameters (annotator code = row index), ready for ``predict_proba`` (one E-step)
+    on labels coded the same way."""
+    estimator = make_estimator(model.get("chosen", method))
+    estimator.prior_ = np.asarray(model["prior"], dtype=float)
+    for name in model["population"]:
         setattr(estimator, name, np.array([row[name] for row in rows], dtype=float))
     estimator.n_labels_per_annotator_ = np.ones(len(rows))
-    return estimator
+    if "chosen" not in model:
+        return estimator
+    auto = make_estimator("auto")
+    auto.estimator_, auto.temperature_ = estimator, model["temperature"]
+    return auto
 
 
 @dataclass
-class Reliability:
-    """Per annotator code of one attribute, summed over its problems."""
+class AttributeReliability:
+    """Per annotator code of one attribute; a multilabel attribute averages its tags."""
 
     accuracy: np.ndarray
     accuracy_low: np.ndarray
     accuracy_high: np.ndarray
     agreement: np.ndarray
+    #: One minus Raykar & Yu's score: 0 for a perfect annotator, 1 for one whose
+    #: answers ignore the truth.
     spammer_score: np.ndarray
 
 
-def reliability(fit: AttributeFit) -> Reliability:
-    """Accuracy (expected share of correct labels under the model) with a 95 % Beta
-    credible interval, agreement with the aggregate, and a spammer score.
+def attribute_reliability(fit: AttributeFit) -> AttributeReliability:
+    """The engine's per-problem reliability, averaged over the problems."""
 
-    The spammer score is one minus the chance-corrected balanced accuracy of the
-    annotator's soft confusion matrix: 1 for someone whose answer does not depend on
-    the true value (a constant or random answerer), 0 for a perfect annotator.
-    """
-    n_annotators = len(fit.annotator_ids)
-    correct = np.zeros(n_annotators)
-    total = np.zeros(n_annotators)
-    agree = np.zeros(n_annotators)
-    discrimination = np.zeros(n_annotators)
-    for problem in fit.problems:
-        diagonal = np.einsum("akk->a", problem.confusion)
-        correct += diagonal
-        total += problem.confusion.sum(axis=(1, 2))
-        labels = problem.labels
-        hits = problem.estimator.labels_[labels.item] == labels.value
-        agree += np.bincount(labels.annotator, weights=hits, minlength=n_annotators)
-        k = len(problem.values)
-        # One pseudo-label per cell keeps rows of rarely seen true values from
-        # deciding the score on their own.
-        smoothed = problem.confusion + 1.0 / k
-        rates = smoothed / smoothed.sum(axis=2, keepdims=True)
-        balanced = np.einsum("akk->a", rates) / k
-        discrimination += (balanced - 1.0 / k) / (1.0 - 1.0 / k)
-    discrimination /= len(fit.problems)
-    wrong = np.maximum(total - correct, 0.0)
-    low = beta_distribution.ppf(0.025, correct + 1.0, wrong + 1.0)
-    high = beta_distribution.ppf(0.975, correct + 1.0, wrong + 1.0)
-    safe_total = np.maximum(total, 1.0)
-    return Reliability(
-        accuracy=correct / safe_total,
-        accuracy_low=low,
-        accuracy_high=high,
-        agreement=agree / safe_total,
-        spammer_score=np.clip(1.0 - discrimination, 0.0, 1.0),
+    def mean(name: str) -> np.ndarray:
+        return np.mean([getattr(p.reliability, name) for p in fit.problems], axis=0)
+
+    return AttributeReliability(
+        accuracy=mean("accuracy"),
+        accuracy_low=mean("accuracy_low"),
+        accuracy_high=mean("accuracy_high"),
+        agreement=np.nan_to_num(mean("agreement")),
+        spammer_score=np.clip(1.0 - mean("spammer_score"), 0.0, 1.0),
     )
 
 
 def annotator_status(n_labels: int, spammer_score: float) -> str:
     if n_labels < PROBATION_LABELS:
         return "probation"
-    if spammer_score >= 1.0 - SPAMMER_DISCRIMINATION:
+    if 1.0 - spammer_score < SPAMMER_DISCRIMINATION:
         return "suspected_spammer"
     return "ok"
 
 
+def _pair(values: list[str], true: int, given: int, rate: float, count: float) -> dict | None:
+    """One confusion worth reporting, or None below the reporting thresholds."""
+    if rate < CONFUSION_MIN_RATE or count < CONFUSION_MIN_COUNT:
+        return None
+    return {
+        "true": values[true],
+        "given": values[given],
+        "rate": round(rate, 4),
+        "count": round(count, 2),
+        "text": f"labels {values[true]} as {values[given]} in {rate:.0%} of cases",
+    }
+
+
 def confused_pairs(values: list[str], confusion: np.ndarray, limit: int = 3) -> list[dict]:
-    """The most frequent confusions in a [true, given] count matrix, largest rate first."""
+    """One annotator's most frequent confusions from its [true, given] soft counts,
+    largest rate first."""
     rows = confusion.sum(axis=1, keepdims=True)
     rates = np.divide(confusion, rows, out=np.zeros_like(confusion), where=rows > 0)
-    pairs = []
-    for true, given in zip(*np.nonzero(~np.eye(len(values), dtype=bool)), strict=True):
-        rate, count = float(rates[true, given]), float(confusion[true, given])
-        if rate >= CONFUSION_MIN_RATE and count >= CONFUSION_MIN_COUNT:
-            pairs.append(
-                {
-                    "true": values[true],
-                    "given": values[given],
-                    "rate": round(rate, 4),
-                    "count": round(count, 2),
-                    "text": f"labels {values[true]} as {values[given]} in {rate:.0%} of cases",
-                }
-            )
-    pairs.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
-    return pairs[:limit]
+    pairs = [
+        _pair(values, true, given, float(rates[true, given]), float(confusion[true, given]))
+        for true, given in zip(*np.nonzero(~np.eye(len(values), dtype=bool)), strict=True)
+    ]
+    found = [pair for pair in pairs if pair is not None]
+    found.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
+    return found[:limit]
+
+
+def attribute_confused_pairs(problem: Problem, limit: int = 5) -> list[dict]:
+    """The value pairs all annotators together mix up most (the engine's
+    ``confusable_pairs``), with their soft counts."""
+    pooled = problem.confusion.sum(axis=0)
+    pairs = [
+        _pair(problem.values, true, given, rate, float(pooled[true, given]))
+        for true, given, rate in confusable_pairs(
+            problem.labels, problem.estimator.posteriors_, top=limit
+        )
+    ]
+    return [pair for pair in pairs if pair is not None]

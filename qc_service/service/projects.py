@@ -7,6 +7,7 @@ import unicodedata
 
 from sqlalchemy.exc import IntegrityError
 
+from qc_service.engine import METHODS
 from qc_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from qc_service.schemas.projects import AttributeOut, ProjectCounts, ProjectCreate, ProjectOut
 from qc_service.service import fits
@@ -14,20 +15,6 @@ from qc_service.service.context import Context
 from qc_service.store import db
 from qc_service.store import projects as project_store
 from qc_service.store.models import Attribute, Project
-
-#: Aggregation methods a project may choose (``auto`` picks one from the data).
-METHODS = (
-    "auto",
-    "majority_vote",
-    "dawid_skene",
-    "one_coin",
-    "glad",
-    "mace",
-    "wawa",
-    "zero_based_skill",
-    "kos",
-    "mmsr",
-)
 
 
 def slugify(name: str) -> str:
