@@ -55,7 +55,7 @@ def efficiency(folder: Path) -> tuple[int, int, float, float]:
     attribute = Attribute(
         id=1, project_id="bench", position=0, name="answer", kind="categorical", values=values
     )
-    results = compute_fit(project, [(attribute, data, [])]).results
+    results = compute_fit(project, [(attribute, data, [])]).results.rows()
     # the queue: flagged items by priority, then the rest (a reviewer who empties it)
     ranked = sorted(results, key=lambda r: (r["status"] != "flagged", -r["priority"]))
     judged = [r for r in ranked if items[r["item_id"]] in gold]

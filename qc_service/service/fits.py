@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class FitOutput:
     fit: Fit
-    results: list[dict]
+    results: fit_store.ResultColumns
     scores: list[dict]
 
 
@@ -100,7 +100,7 @@ def compute_fit(
         method=project.method,
         detail={"attributes": {}},
     )
-    results: list[dict] = []
+    results: list[fit_store.ResultColumns] = []
     scores: list[dict] = []
     for attribute, data, gold in loaded:
         attribute_fit = fit_attribute(attribute, project.method, data, gold)
@@ -112,34 +112,39 @@ def compute_fit(
             for n, s in zip(attribute_fit.labels_per_annotator, rel.spammer_score, strict=True)
         ]
         scores += _score_rows(project.id, attribute_fit, rel, statuses)
-        attribute_results = _result_rows(project.id, policy, attribute_fit, rel, statuses, gold)
-        results += attribute_results
+        attribute_results = _result_rows(policy, attribute_fit, rel, statuses, gold)
+        results.append(attribute_results)
         fit.detail["attributes"][attribute.name] = _attribute_summary(
             attribute_fit, attribute_results
         )
-    return FitOutput(fit, results, scores)
+    return FitOutput(fit, fit_store.ResultColumns.concat(results), scores)
 
 
-def _posterior_view(fit: AttributeFit) -> tuple[list[dict], list[str], np.ndarray, np.ndarray]:
-    """Per item: distribution, stored label, confidence and probability of being wrong."""
+def _posterior_view(fit: AttributeFit) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """Per item: distribution (matrix over ``keys``), stored label, confidence."""
     attribute = fit.attribute
     if attribute.kind == "multilabel":
         present = np.column_stack([p.estimator.posteriors_[:, 1] for p in fit.problems])
         sure = np.maximum(present, 1.0 - present)
         tags = attribute.values
-        distributions = [dict(zip(tags, np.round(row, 6).tolist(), strict=True)) for row in present]
         labels = [
             json.dumps([tag for tag, p in zip(tags, row, strict=True) if p > 0.5])
             for row in present
         ]
-        return distributions, labels, sure.min(axis=1), 1.0 - sure.prod(axis=1)
+        return present, list(tags), labels, sure.min(axis=1)
     estimator = fit.problems[0].estimator
     values = attribute.values
-    distributions = [
-        dict(zip(values, row, strict=True)) for row in np.round(estimator.posteriors_, 6).tolist()
-    ]
     labels = [values[code] for code in estimator.labels_]
-    return distributions, labels, estimator.confidence_, 1.0 - estimator.confidence_
+    return estimator.posteriors_, list(values), labels, estimator.confidence_
+
+
+def _wrong(fit: AttributeFit) -> np.ndarray:
+    """Per item: the probability that the published label is wrong (every tag
+    decision right, for multilabel)."""
+    if fit.attribute.kind == "multilabel":
+        present = np.column_stack([p.estimator.posteriors_[:, 1] for p in fit.problems])
+        return 1.0 - np.maximum(present, 1.0 - present).prod(axis=1)
+    return 1.0 - fit.problems[0].estimator.confidence_
 
 
 def _gold_conflicts(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
@@ -156,14 +161,14 @@ def _gold_conflicts(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _result_rows(
-    project_id: str,
     policy: Policy,
     fit: AttributeFit,
     rel: AttributeReliability,
     statuses: list[str],
     gold: list[tuple[int, str, str]],
-) -> list[dict]:
-    distributions, labels, confidence, wrong = _posterior_view(fit)
+) -> fit_store.ResultColumns:
+    distribution, keys, labels, confidence = _posterior_view(fit)
+    wrong = _wrong(fit)
     conflict, gold_wrong = _gold_conflicts(fit)
     verdict_items = {item_id for item_id, _, source in gold if source == "verdict"}
     control_items = {item_id for item_id, _, source in gold if source != "verdict"}
@@ -180,7 +185,11 @@ def _result_rows(
         )
         / per_item
     )
-    rows = []
+    n = len(fit.item_ids)
+    item_statuses: list[str] = []
+    item_flags: list[str] = []
+    flag_json: dict[tuple[str, ...], str] = {}
+    priority = wrong.copy()
     for row, item_id in enumerate(fit.item_ids.tolist()):
         n_labels = int(fit.labels_per_item[row])
         reviewed = item_id in verdict_items
@@ -197,26 +206,25 @@ def _result_rows(
             ),
         )
         if reviewed:
-            priority = 0.0
+            priority[row] = 0.0
         elif gold_conflict:
-            priority = float(gold_wrong[row])
-        else:
-            priority = float(wrong[row])
-        rows.append(
-            {
-                "project_id": project_id,
-                "attribute_id": fit.attribute.id,
-                "item_id": item_id,
-                "label": labels[row],
-                "confidence": float(confidence[row]),
-                "distribution": distributions[row],
-                "n_labels": n_labels,
-                "status": status,
-                "flags": flags,
-                "priority": priority,
-            }
-        )
-    return rows
+            priority[row] = gold_wrong[row]
+        item_statuses.append(status)
+        key = tuple(flags)
+        if key not in flag_json:
+            flag_json[key] = json.dumps(flags)
+        item_flags.append(flag_json[key])
+    return fit_store.ResultColumns(
+        attribute_id=np.full(n, fit.attribute.id, dtype=np.int64),
+        item_id=fit.item_ids.astype(np.int64),
+        label=labels,
+        confidence=np.asarray(confidence, dtype=float),
+        distribution=fit_store.distribution_json(keys, distribution),
+        n_labels=fit.labels_per_item.astype(np.int64),
+        status=item_statuses,
+        flags=item_flags,
+        priority=priority,
+    )
 
 
 def _gold_accuracy(fit: AttributeFit) -> tuple[np.ndarray, np.ndarray]:
@@ -270,10 +278,10 @@ def _score_rows(
     return rows
 
 
-def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
+def _attribute_summary(fit: AttributeFit, results: fit_store.ResultColumns) -> dict:
     pairs = [pair for problem in fit.problems for pair in attribute_confused_pairs(problem)]
     pairs.sort(key=lambda pair: (-pair["rate"], -pair["count"]))
-    labelled = [row for row in results if row["n_labels"] > 0]
+    labelled = results.n_labels > 0
     alphas = [krippendorff_alpha(problem.labels) for problem in fit.problems]
     alphas = [a for a in alphas if not np.isnan(a)]
     return {
@@ -282,8 +290,8 @@ def _attribute_summary(fit: AttributeFit, results: list[dict]) -> dict:
         "n_items": len(fit.item_ids),
         "n_annotators": len(fit.annotator_ids),
         "alpha": float(np.mean(alphas)) if alphas else None,
-        "estimated_accuracy": float(np.mean([1.0 - row["priority"] for row in labelled]))
-        if labelled
+        "estimated_accuracy": float(np.mean(1.0 - results.priority[labelled]))
+        if labelled.any()
         else None,
         "confused_pairs": pairs[:5],
         "calibration": calibration(fit),

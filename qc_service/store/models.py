@@ -159,7 +159,11 @@ class Fit(SQLModel, table=True):
 
 
 class Result(SQLModel, table=True):
-    """The aggregate of one (item, attribute) in the current fit."""
+    """The aggregate of one (item, attribute) in the current fit.
+
+    No fit id per row: a refit rewrites only the rows whose values changed, and every
+    row in service belongs to the project's current fit.
+    """
 
     __table_args__ = (
         UniqueConstraint("project_id", "attribute_id", "item_id"),
@@ -173,7 +177,6 @@ class Result(SQLModel, table=True):
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     )
     project_id: str = Field(foreign_key="project.id", max_length=64)
-    fit_id: int = Field(foreign_key="fit.id", index=True)
     attribute_id: int = Field(foreign_key="attribute.id")
     item_id: int = Field(foreign_key="item.id")
     #: Stored form of the label (a JSON array of tags for multilabel attributes).

@@ -13,6 +13,7 @@ from qc_service.store.models import (
     Annotator,
     AnnotatorScore,
     Attribute,
+    Fit,
     Item,
     Label,
     Result,
@@ -32,10 +33,14 @@ _RESULT_COLUMNS = (
     Result.status,
     Result.flags,
     Result.priority,
-    Result.fit_id,
+    Fit.id.label("fit_id"),
     Result.item_id,
     Result.attribute_id,
 )
+
+
+#: Every result in service is the current fit's: its id is theirs.
+_CURRENT_FIT = and_(Fit.project_id == Result.project_id, Fit.current.is_(True))
 
 
 def _results_query():
@@ -43,6 +48,7 @@ def _results_query():
         select(*_RESULT_COLUMNS)
         .join(Item, Item.id == Result.item_id)
         .join(Attribute, Attribute.id == Result.attribute_id)
+        .join(Fit, _CURRENT_FIT)
     )
 
 
@@ -186,6 +192,7 @@ def queue_page(
         )
         .join(Item, Item.id == Result.item_id)
         .join(Attribute, Attribute.id == Result.attribute_id)
+        .join(Fit, _CURRENT_FIT)
         .outerjoin(
             ReviewClaim,
             and_(

@@ -41,9 +41,10 @@ def test_every_engine_method_fits_a_project(method):
     expected = make_estimator(method).fit(labels)
     summary = output.fit.detail["attributes"]["answer"]
     assert summary["method"] == method
-    got = np.array([[row["distribution"][v] for v in attribute.values] for row in output.results])
+    results = output.results.rows()
+    got = np.array([[row["distribution"][v] for v in attribute.values] for row in results])
     np.testing.assert_allclose(got, expected.posteriors_, atol=1e-5)
-    assert [row["label"] for row in output.results] == [
+    assert [row["label"] for row in results] == [
         attribute.values[code] for code in expected.labels_
     ]
     assert len(output.scores) == labels.n_annotators
