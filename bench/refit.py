@@ -54,7 +54,7 @@ def setup() -> None:
         connection.execute(
             sa.text(
                 "INSERT INTO project (id, name, target_confidence, min_labels, max_labels, method,"
-                " platform_config, created_at, revision) VALUES (:id, :id, 0.9, 3, 12,"
+                " platform_config, created_at, revision) VALUES (:id, :id, 0.9, 3, 10,"
                 " 'dawid_skene', '{}', now(), 1)"
             ),
             {"id": PROJECT},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from qc_service.errors import FieldError, InvalidInput, NotFound
 from qc_service.schemas.results import (
     ItemAttributeResult,
@@ -57,8 +59,10 @@ def result_out(row) -> dict:
     }
 
 
+@cache
 def _kind(kind: str) -> Attribute:
     # answer_of only looks at the kind; a bare Attribute carries it without a query.
+    # Cached: building a SQLModel instance per result row costs more than the query.
     return Attribute(project_id="", position=0, name="", kind=kind, values=[])
 
 

@@ -1,0 +1,129 @@
+"""Read latency of ``results``, ``annotators`` and ``review/queue`` on the 1M-label
+project under a steady 200 requests/s.
+
+Uses the project ``bench/refit.py`` sets up and fits (schema ``qc_bench``), served by
+gunicorn (2 workers, the shipped config) on 127.0.0.1. Requests go out open loop at a
+fixed total rate, round-robin over the three endpoints and over page cursors
+collected beforehand; each latency counts from the time its request was due, so a
+stalled server cannot hide its queue. Every loop is bounded in time.
+
+    .venv/bin/python bench/refit.py setup && .venv/bin/python bench/refit.py run
+    .venv/bin/python bench/reads.py --rate 200 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ingest import ADMIN, start_server
+from refit import PROJECT, URL
+
+PAGES = 20  # cursors collected per endpoint: reads spread over the first pages
+
+
+def get(connection: http.client.HTTPConnection, path: str) -> dict:
+    connection.request("GET", path, headers={"Authorization": f"Bearer {ADMIN}"})
+    response = connection.getresponse()
+    data = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"GET {path}: {response.status} {data[:300]!r}")
+    return json.loads(data)
+
+
+def page_paths(port: int, endpoint: str, key: str) -> list[str]:
+    """The first ``PAGES`` page URLs of one list endpoint (100 rows each)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    base = f"/api/v1/projects/{PROJECT}/{endpoint}?limit=100"
+    paths, path = [], base
+    for _ in range(PAGES):
+        paths.append(path)
+        answer = get(connection, path)
+        assert answer[key], f"{endpoint} is empty: run bench/refit.py setup and run first"
+        if answer["next_cursor"] is None:
+            break
+        path = f"{base}&cursor={answer['next_cursor']}"
+    return paths
+
+
+def steady_reads(port: int, targets: dict[str, list[str]], rate: float, seconds: float) -> dict:
+    """Open-loop GETs at ``rate`` per second; latencies by endpoint."""
+    plan = [
+        (name, paths[(i // len(targets)) % len(paths)])
+        for i in range(int(rate * seconds))
+        for name, paths in [list(targets.items())[i % len(targets)]]
+    ]
+    latencies: dict[str, list[float]] = {name: [] for name in targets}
+    lock = threading.Lock()
+    start = time.monotonic() + 0.5
+    # A server slower than the rate falls ever further behind; stop sending then and
+    # count what was never sent as missed, so the run stays bounded.
+    deadline = start + 2 * seconds + 5
+    next_index = iter(range(len(plan)))
+
+    def run() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                index = next(next_index, None)
+            due = start + index / rate if index is not None else 0.0
+            if index is None or time.monotonic() > deadline:
+                return
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            name, path = plan[index]
+            get(connection, path)
+            with lock:
+                latencies[name].append(time.monotonic() - due)
+
+    workers = [threading.Thread(target=run) for _ in range(16)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    out = {}
+    for name, values in latencies.items():
+        values.sort()
+        out[name] = {
+            "requests": len(values),
+            "missed": len(plan) // len(targets) - len(values),
+            "p50_ms": round(1000 * statistics.median(values), 2),
+            "p99_ms": round(1000 * values[int(0.99 * (len(values) - 1))], 2),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--port", type=int, default=8767)
+    args = parser.parse_args()
+    server = start_server(URL, args.port, workers=2)
+    try:
+        targets = {
+            "results": page_paths(args.port, "results", "results"),
+            "annotators": page_paths(args.port, "annotators", "annotators"),
+            "review/queue": page_paths(args.port, "review/queue", "queue"),
+        }
+        steady_reads(args.port, targets, args.rate, min(args.seconds, 5.0))  # warm up
+        result = steady_reads(args.port, targets, args.rate, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"{args.rate:.0f} req/s for {args.seconds:.0f} s, gunicorn 2 workers, PostgreSQL")
+    for name, figures in result.items():
+        print(f"{name:14} {figures}")
+
+
+if __name__ == "__main__":
+    main()
