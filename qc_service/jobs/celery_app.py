@@ -47,4 +47,6 @@ def refit(self, job_id: str) -> None:
     if wait > 0:
         self.apply_async((job_id,), countdown=wait)
         return
-    runner.execute(ctx, job_id)
+    from qc_service.jobs.scheduler import CeleryScheduler  # it imports this module
+
+    runner.execute(ctx, job_id, CeleryScheduler(ctx).changed)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 
 from qc_service.service import fits
 from qc_service.service.context import Context
 from qc_service.store import db
 from qc_service.store import jobs as job_store
+from qc_service.store import projects as project_store
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +26,15 @@ def seconds_until_due(ctx: Context, job_id: str) -> float | None:
         return max(0.0, job.detail.get("due_at", 0.0) - time.time())
 
 
-def execute(ctx: Context, job_id: str) -> bool:
+def execute(
+    ctx: Context, job_id: str, changed_meanwhile: Callable[[str], None] | None = None
+) -> bool:
     """Run a queued job if nobody else has claimed it; true if this call ran it.
 
     A failure is recorded on the job row and leaves the previous fit in service
-    (the fit is published in one transaction, at the very end).
+    (the fit is published in one transaction, at the very end). When the project's
+    data moved on while the fit ran, ``changed_meanwhile(project_id)`` asks for the
+    next refit (the scheduler may have skipped queueing it; see ``scheduler``).
     """
     with db.session_scope(ctx.engine, write=True) as session:
         if not job_store.claim(session, job_id):
@@ -60,4 +66,7 @@ def execute(ctx: Context, job_id: str) -> bool:
                 "timings": fit.detail.get("timings", {}),
             },
         )
+        behind = project_store.get_project(session, project_id).revision > fit.revision
+    if behind and changed_meanwhile is not None:
+        changed_meanwhile(project_id)
     return True

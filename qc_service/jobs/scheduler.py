@@ -3,6 +3,17 @@
 A change queues the project's refit ``refit_debounce_seconds`` later; further changes
 push it back (trailing debounce) but never more than ``MAX_DEBOUNCE_FACTOR`` times
 the debounce after the first, so a steady stream of labels still gets refits.
+
+Pushing back is a write to the job row, and every accepted ingest batch is a change:
+under concurrent ingest into one project those writes would queue up on that one
+row. So each process remembers the due time it last wrote, and skips the write when
+the new due time would move it by less than ``PUSH_FRACTION`` of the debounce. The
+refit then runs at most that much earlier than a strict trailing debounce would run
+it; labels that arrive while it runs bump the project's revision, and the runner
+queues a follow-up refit when the fit it published is older than the data.
+
+A job left ``running`` by a process that died is failed (``abandoned``) when the
+project's next refit is queued, once it has run longer than ``ABANDONED_AFTER_SECONDS``.
 """
 
 from __future__ import annotations
@@ -21,6 +32,14 @@ log = logging.getLogger(__name__)
 
 #: A queued refit waits at most this many debounce periods after the first change.
 MAX_DEBOUNCE_FACTOR = 10
+#: A change that would push the queued refit back by less than this share of the
+#: debounce does not write.
+PUSH_FRACTION = 0.25
+#: A refit running longer than this is taken for abandoned by a dead process (a
+#: million labels take seconds).
+ABANDONED_AFTER_SECONDS = 15 * 60
+#: The worker thread's longest wait between attempts while the database is away.
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class Scheduler:
@@ -28,10 +47,20 @@ class Scheduler:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        #: project -> (due_at, latest_due_at) of the queued refit this process last wrote
+        self._due: dict[str, tuple[float, float]] = {}
 
     def changed(self, project_id: str) -> None:
         """The project's data changed: refit after the debounce."""
-        self._dispatch(self._queue(project_id, self.ctx.settings.refit_debounce_seconds))
+        debounce = self.ctx.settings.refit_debounce_seconds
+        now = time.time()
+        remembered = self._due.get(project_id)
+        if remembered is not None:
+            due, latest = remembered
+            wanted = min(now + debounce, latest)
+            if due > now and wanted - due < PUSH_FRACTION * debounce:
+                return  # queued already, and not worth a write to push back
+        self._dispatch(self._queue(project_id, debounce))
 
     def run_now(self, project_id: str) -> Job:
         """Refit as soon as a worker is free; answers the (possibly shared) job."""
@@ -48,10 +77,13 @@ class Scheduler:
                 project_id,
                 {"due_at": now + delay, "latest_due_at": now + debounce * MAX_DEBOUNCE_FACTOR},
             )
-            if not created:
+            if created:
+                job_store.fail_abandoned(session, project_id, ABANDONED_AFTER_SECONDS)
+            else:
                 due = job.detail["due_at"]
                 due = now if delay == 0 else min(max(due, now + delay), job.detail["latest_due_at"])
                 job_store.set_detail(session, job, due_at=due)
+            self._due[project_id] = (job.detail["due_at"], job.detail["latest_due_at"])
         return job
 
     def start(self) -> None:
@@ -91,13 +123,23 @@ class ThreadScheduler(Scheduler):
 
     def _loop(self) -> None:
         idle_since = time.monotonic()
+        backoff = 0.0
         while True:
             self._wake.clear()
             try:
                 wait = self._run_due_jobs()
-            except Exception as error:  # the database is away: idle, then stop
-                log.warning("refit scheduler: cannot read the job table: %s", error)
-                wait = None
+                backoff = 0.0
+            except Exception as error:  # the database is away: back off, idle, then stop
+                if backoff == 0.0:  # once per outage, not once per attempt
+                    log.warning("refit scheduler: cannot read the job table: %s", error)
+                backoff = min(max(2 * backoff, self.poll_seconds), MAX_BACKOFF_SECONDS)
+                if time.monotonic() - idle_since > self.idle_seconds:
+                    with self._lock:
+                        if not self._wake.is_set():
+                            self._thread = None
+                            return
+                self._wake.wait(backoff)
+                continue
             if wait is None:
                 if time.monotonic() - idle_since > self.idle_seconds:
                     with self._lock:
@@ -120,7 +162,7 @@ class ThreadScheduler(Scheduler):
         now = time.time()
         for job_id, due_at in sorted(queued, key=lambda pair: pair[1]):
             if due_at <= now:
-                runner.execute(self.ctx, job_id)
+                runner.execute(self.ctx, job_id, self.changed)
         return 0.0 if any(due <= now for _, due in queued) else min(d for _, d in queued) - now
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +53,22 @@ def set_detail(session: Session, job: Job, **values: object) -> None:
 def queued_jobs(session: Session) -> list[Job]:
     """Every queued refit, any project (there is at most one per project)."""
     return list(session.scalars(select(Job).where(Job.state == "queued")))
+
+
+def fail_abandoned(session: Session, project_id: str, after_seconds: float) -> int:
+    """Fail the project's jobs still ``running`` that started ``after_seconds`` ago:
+    their process died (a live one finishes or fails its job). Answers how many."""
+    started_before = utcnow() - timedelta(seconds=after_seconds)
+    statement = (
+        update(Job)
+        .where(
+            Job.project_id == project_id,
+            Job.state == "running",
+            Job.started_at < started_before,
+        )
+        .values(state="failed", finished_at=utcnow(), error="abandoned: its worker stopped")
+    )
+    return session.execute(statement).rowcount
 
 
 def claim(session: Session, job_id: str) -> bool:
