@@ -167,6 +167,18 @@ def _result_rows(
     statuses: list[str],
     gold: list[tuple[int, str, str]],
 ) -> fit_store.ResultColumns:
+    """Status, flags and review priority of every item of one attribute.
+
+    The priority orders the review queue, most likely wrong first. It is the model's
+    probability that the published label is wrong: ``1 - confidence`` (for multilabel,
+    1 - P(every tag decision right)); for an item in conflict with a control answer,
+    the probability by the annotators' own evidence that the gold answer is wrong; 0
+    once reviewed. Monotone transforms of the posterior (``auto``'s tempering) leave
+    the order as it is; the alternatives measured on the shared datasets (vote share,
+    entropy, other models' P(wrong), posteriors integrated over the uncertainty of
+    the annotator parameters, leave-one-label-out) did not order errors better on
+    average: see bench/RESULTS.md.
+    """
     distribution, keys, labels, confidence = _posterior_view(fit)
     wrong = _wrong(fit)
     conflict, gold_wrong = _gold_conflicts(fit)
