@@ -128,6 +128,7 @@ def settings(database_url: str) -> Settings:
 def app(settings: Settings):
     app = create_app({"TESTING": True}, settings=settings)
     yield app
+    app.extensions["qc_scheduler"].stop()  # its thread must not run the next test's jobs
     app.extensions["qc"].engine.dispose()
 
 

@@ -89,6 +89,9 @@ class Scheduler:
     def start(self) -> None:
         """Begin running jobs already queued (by an earlier process, say)."""
 
+    def stop(self) -> None:
+        """Stop running jobs in this process (the app is going away)."""
+
     def _dispatch(self, job: Job) -> None:
         """Make sure a worker will run ``job`` when it is due."""
         raise NotImplementedError
@@ -110,6 +113,7 @@ class ThreadScheduler(Scheduler):
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def _dispatch(self, job: Job) -> None:
         self.start()
@@ -117,14 +121,28 @@ class ThreadScheduler(Scheduler):
 
     def start(self) -> None:
         with self._lock:
+            if self._stopped:
+                return
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="qc-refit", daemon=True)
                 self._thread.start()
 
+    def stop(self) -> None:
+        """Let the thread finish the job it runs, then end; no thread starts again.
+
+        Without this a discarded app's thread polls on for ``idle_seconds`` and may
+        run jobs that belong to whoever uses the database next (tests do)."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=60)
+
     def _loop(self) -> None:
         idle_since = time.monotonic()
         backoff = 0.0
-        while True:
+        while not self._stopped:
             self._wake.clear()
             try:
                 wait = self._run_due_jobs()

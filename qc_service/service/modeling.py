@@ -167,20 +167,20 @@ def model_summary(problem: Problem) -> dict:
         "prior": np.asarray(estimator.prior_).tolist(),
         "population": {
             name: np.asarray(value).tolist()
-            for name, value in estimator.population_parameters().items()
+            for name, value in estimator.population_params().items()
         },
     }
-    if hasattr(estimator, "method_"):
-        summary["chosen"] = estimator.method_
-        summary["temperature"] = estimator.temperature_
+    if hasattr(estimator, "selection_"):
+        summary["chosen"] = estimator.selection_["method"]
+        summary["temperature"] = estimator.selection_["temperature"]
     return summary
 
 
 def annotator_parameters(problem: Problem, code: int) -> dict[str, list]:
     """The estimator's learned parameters for one annotator code, as JSON-able lists."""
     return {
-        name: np.asarray(values)[code].tolist()
-        for name, values in problem.estimator.annotator_parameters().items()
+        name: np.asarray(value).tolist()
+        for name, value in problem.estimator.annotator_params(code).items()
     }
 
 

@@ -8,6 +8,7 @@ import logging
 import time
 from datetime import timedelta
 
+from qc_service.jobs import runner
 from qc_service.jobs import scheduler as scheduler_module
 from qc_service.jobs.scheduler import ThreadScheduler
 from qc_service.service import fits
@@ -88,7 +89,7 @@ def test_data_that_arrived_during_a_fit_gets_a_follow_up_refit(app, client, monk
     assert client.post("/api/v1/projects", json=project_spec(), headers=ADMIN).status_code == 201
     labels = [{"item": "i", "annotator": "a", "attribute": "shade", "value": "white"}]
     client.post("/api/v1/projects/shirts/labels", json={"labels": labels}, headers=ADMIN)
-    ctx, scheduler = app.extensions["qc"], app.extensions["qc_scheduler"]
+    ctx = app.extensions["qc"]
     real = fits.compute_fit
 
     def with_a_write_meanwhile(*args, **kwargs):
@@ -97,12 +98,14 @@ def test_data_that_arrived_during_a_fit_gets_a_follow_up_refit(app, client, monk
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fits, "compute_fit", with_a_write_meanwhile)
-    follow_ups = []
-    monkeypatch.setattr(scheduler, "changed", follow_ups.append)
-    job = scheduler.run_now("shirts")
-    deadline = time.monotonic() + 30
-    while not follow_ups and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert follow_ups == ["shirts"]
     with db.session_scope(ctx.engine) as session:
-        assert job_store.get_job(session, job.id).state == "done"
+        job = job_store.queued_job(session, "shirts")  # queued by the ingest, not yet due
+    follow_ups: list[str] = []
+    assert runner.execute(ctx, job.id, follow_ups.append)
+    assert follow_ups == ["shirts"]
+    follow_ups.clear()
+    monkeypatch.setattr(fits, "compute_fit", real)
+    with db.session_scope(ctx.engine, write=True) as session:
+        again, _ = job_store.queue_job(session, "shirts", {"due_at": time.time() + 3600})
+    assert runner.execute(ctx, again.id, follow_ups.append)
+    assert follow_ups == []  # nothing changed during that one
