@@ -108,8 +108,10 @@ def compute_fit(
             continue
         rel = attribute_reliability(attribute_fit)
         statuses = [
-            annotator_status(int(n), float(s))
-            for n, s in zip(attribute_fit.labels_per_annotator, rel.spammer_score, strict=True)
+            annotator_status(int(n), float(score), float(accuracy), rel.chance)
+            for n, score, accuracy in zip(
+                attribute_fit.labels_per_annotator, rel.spammer_score, rel.accuracy, strict=True
+            )
         ]
         scores += _score_rows(project.id, attribute_fit, rel, statuses)
         attribute_results = _result_rows(policy, attribute_fit, rel, statuses, gold)

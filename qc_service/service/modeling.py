@@ -32,8 +32,10 @@ PROBATION_LABELS = 10
 #: Raykar & Yu's spammer score (the engine's: 0 for an answer that ignores the truth, 1
 #: for a perfect annotator) below this: a suspected spammer. For symmetric errors it is
 #: the square of the chance-corrected accuracy, so 0.04 means answers carry less than
-#: a fifth of the information a perfect annotator's do. The API reports one minus it,
-#: so that its ``spammer_score`` grows with suspicion.
+#: a fifth of the information a perfect annotator's do. With few labels over many
+#: values the score's sampling noise exceeds this (a random answerer with ~40 labels
+#: over 6 values scores ~0.14), so such spammers stay ``ok`` until they have more.
+#: The API reports one minus it, so that its ``spammer_score`` grows with suspicion.
 SPAMMER_DISCRIMINATION = 0.04
 #: Confused value pairs worth reporting: at least this rate and this many labels.
 CONFUSION_MIN_RATE = 0.1
@@ -211,6 +213,8 @@ class AttributeReliability:
     #: One minus Raykar & Yu's score: 0 for a perfect annotator, 1 for one whose
     #: answers ignore the truth.
     spammer_score: np.ndarray
+    #: Accuracy of an annotator answering at random (averaged over the problems).
+    chance: float
 
 
 def attribute_reliability(fit: AttributeFit) -> AttributeReliability:
@@ -225,13 +229,18 @@ def attribute_reliability(fit: AttributeFit) -> AttributeReliability:
         accuracy_high=mean("accuracy_high"),
         agreement=np.nan_to_num(mean("agreement")),
         spammer_score=np.clip(1.0 - mean("spammer_score"), 0.0, 1.0),
+        chance=float(np.mean([1.0 / len(p.values) for p in fit.problems])),
     )
 
 
-def annotator_status(n_labels: int, spammer_score: float) -> str:
+def annotator_status(n_labels: int, spammer_score: float, accuracy: float, chance: float) -> str:
+    """``probation`` with too few labels; ``suspected_spammer`` when the answers carry
+    (almost) no information about the truth, or are right less often than chance (an
+    adversary: informative once flipped, as Raykar & Yu's score sees it, but harmful
+    to every aggregate that does not flip them); else ``ok``."""
     if n_labels < PROBATION_LABELS:
         return "probation"
-    if 1.0 - spammer_score < SPAMMER_DISCRIMINATION:
+    if 1.0 - spammer_score < SPAMMER_DISCRIMINATION or accuracy < chance:
         return "suspected_spammer"
     return "ok"
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from qc_service.engine.dawid_skene import DawidSkene
 from qc_service.engine.encoding import encode
@@ -56,10 +57,12 @@ def test_results_match_the_engine(client):
     assert all(("ambiguous" in r["flags"]) != ("uncertain" in r["flags"]) for r in flagged)
 
 
-def test_live_estimate_is_the_fits_e_step(client):
-    """Re-sending labels that change nothing answers what the fit published."""
+@pytest.mark.parametrize("method", ["dawid_skene", "auto"])
+def test_live_estimate_is_the_fits_e_step(client, method):
+    """Re-sending labels that change nothing answers what the fit published (for
+    ``auto``: its chosen model's E-step, tempered)."""
     rows, _ = read_dataset("bluebirds")
-    dataset_project(client, "birds", rows)
+    dataset_project(client, "birds", rows, method=method)
     refit(client, "birds")
     item = rows[0]["task"]
     published = client.get(f"/api/v1/projects/birds/results/{item}", headers=ADMIN).get_json()

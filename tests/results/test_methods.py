@@ -79,20 +79,3 @@ def test_crowdkit_project_over_http_answers_vote_shares_until_the_refit(client):
     assert abs(live["confidence"] - max(share, 1 - share)) < 1e-9
     published = client.get(f"/api/v1/projects/birds/results/{item}", headers=ADMIN).get_json()
     assert published["attributes"][0]["result"]["fit"] == job["detail"]["fit"]
-
-
-def test_auto_streams_with_the_model_it_chose(client):
-    """The ingest answer of an auto project is its chosen model's tempered E-step."""
-    rows, _ = read_dataset("bluebirds")
-    dataset_project(client, "birds", rows, method="auto")
-    refit(client, "birds", timeout=120)
-    item = rows[0]["task"]
-    published = client.get(f"/api/v1/projects/birds/results/{item}", headers=ADMIN).get_json()
-    again = [
-        {"item": item, "annotator": r["worker"], "attribute": "answer", "value": r["label"]}
-        for r in rows
-        if r["task"] == item
-    ]
-    response = client.post("/api/v1/projects/birds/labels", json={"labels": again}, headers=ADMIN)
-    live = response.get_json()["items"][0]
-    assert abs(live["confidence"] - published["attributes"][0]["result"]["confidence"]) < 1e-6
