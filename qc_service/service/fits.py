@@ -36,6 +36,7 @@ from qc_service.store import db
 from qc_service.store import fits as fit_store
 from qc_service.store import jobs as job_store
 from qc_service.store import projects as project_store
+from qc_service.store import results as result_store
 from qc_service.store.models import Attribute, Fit, Project
 
 if TYPE_CHECKING:  # the scheduler runs fits: importing it here would be circular
@@ -82,6 +83,7 @@ def run_fit(ctx: Context, project_id: str, job_id: str | None = None) -> Fit:
             log.info("fit of %s at revision %s superseded", project_id, output.fit.revision)
             return current
         fit_store.publish(session, output.fit, output.results, output.scores)
+        result_store.reapply_verdicts(session, project_id)
     log.info("fit %s of %s published: %s", output.fit.id, project_id, output.fit.detail["timings"])
     return output.fit
 

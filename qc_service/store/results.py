@@ -14,6 +14,7 @@ from qc_service.store.models import (
     AnnotatorScore,
     Attribute,
     Fit,
+    Gold,
     Item,
     Label,
     Result,
@@ -315,6 +316,31 @@ def record_verdict(session: Session, verdict: Verdict) -> None:
             Result.attribute_id == verdict.attribute_id,
         )
         .values(status="reviewed", flags=[], priority=0.0, label=verdict.value, confidence=1.0)
+    )
+
+
+def reapply_verdicts(session: Session, project_id: str) -> None:
+    """Mark ``reviewed`` every published result that has an expert verdict.
+
+    Called when a fit is published: a fit that loaded its data before a verdict
+    arrived would otherwise publish that item as flagged again, and it would
+    re-enter the review queue until the next refit.
+    """
+    verdict = (
+        select(Gold.value)
+        .where(
+            Gold.project_id == Result.project_id,
+            Gold.item_id == Result.item_id,
+            Gold.attribute_id == Result.attribute_id,
+            Gold.source == "verdict",
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Result)
+        .where(Result.project_id == project_id, Result.status != "reviewed", verdict.is_not(None))
+        .values(status="reviewed", flags=[], priority=0.0, label=verdict, confidence=1.0)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -191,3 +191,28 @@ def test_changes_coalesce_into_one_queued_job(app, disputed):
     job = scheduler.run_now("shirts")
     assert job.id == queued[0].id
     assert wait_for_job(app.test_client(), job.id)["state"] == "done"
+
+
+def test_a_verdict_given_while_a_fit_runs_stays_final(client, disputed, monkeypatch):
+    """A refit that loaded its data before a verdict arrived must not publish the
+    item as flagged again: the verdict is final the moment it is given."""
+    compute = fit_service.compute_fit
+
+    def verdict_arrives_during_the_fit(*args, **kwargs):
+        output = compute(*args, **kwargs)
+        response = client.post(
+            "/api/v1/projects/shirts/review/i3/verdict",
+            json={"attribute": "shade", "value": "cream", "reviewer": "ann"},
+            headers=ADMIN,
+        )
+        assert response.status_code == 200, response.get_json()
+        return output
+
+    monkeypatch.setattr(fit_service, "compute_fit", verdict_arrives_during_the_fit)
+    fit_service.run_fit(client.application.extensions["qc"], "shirts")
+
+    result = client.get("/api/v1/projects/shirts/results/i3", headers=ADMIN).get_json()
+    shade = next(a["result"] for a in result["attributes"] if a["attribute"] == "shade")
+    assert (shade["status"], shade["label"], shade["confidence"]) == ("reviewed", "cream", 1.0)
+    queue = client.get("/api/v1/projects/shirts/review/queue?limit=1000", headers=ADMIN).get_json()
+    assert "i3" not in {entry["item"] for entry in queue["queue"]}
