@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -355,10 +355,3 @@ def status_counts(session: Session, project_id: str) -> dict[int, dict[str, int]
     for attribute_id, status, n in session.execute(query):
         counts.setdefault(attribute_id, {})[status] = n
     return counts
-
-
-def attribute_ids_by_name(session: Session, project_id: str, names: Sequence[str]) -> dict:
-    query = select(Attribute.name, Attribute.id).where(
-        Attribute.project_id == project_id, Attribute.name.in_(list(names))
-    )
-    return dict(session.execute(query).all())
