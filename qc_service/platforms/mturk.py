@@ -7,6 +7,14 @@ Mapping defaults
 - ``attributes``: each ``Answer.*`` column, named without ``Answer.`` and without
   the ``.label``/``.labels`` suffix that crowd-html classifiers add
   (``Answer.category.label`` -> ``category``). ``.labels`` answers are tag sets.
+- radio buttons and checkboxes (``crowd-radio-button``, ``crowd-checkbox``) give a
+  column per option, ``Answer.<question>.<value>``, holding ``true``/``false`` (or
+  ``on``); the columns of one question are one answer: the checked value, or for a
+  ``multilabel`` attribute every checked value (all boxes ``false``: no tags). The
+  question is the text before the first dot, so values may contain dots. A checkbox
+  without a ``value`` (``Answer.<question>.on``) is a yes/no answer, ``true`` or
+  ``false``. To read such a column as text instead, name it whole in ``attributes``
+  (``{"comment.text": "comment"}``).
 - gold: none in the format; ``gold`` maps an attribute to a column holding its
   known answer (``{"category": "Input.true_category"}``), emitted once per item.
 
@@ -20,10 +28,11 @@ e.g. from a Lambda that forwards submitted assignments.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Literal
 
-from qc_service.events import EventBatch, GoldEvent, LabelEvent
+from qc_service.events import EventBatch, GoldEvent, LabelEvent, Value
 from qc_service.platforms.base import (
     DEFAULT_CHUNK_SIZE,
     FieldNamer,
@@ -42,6 +51,10 @@ from qc_service.platforms.base import (
 )
 
 SKIPPED_STATUSES = frozenset({"rejected"})
+CHECKED = frozenset({"true", "on"})
+UNCHECKED = frozenset({"false", "off"})
+#: The value a checkbox without a ``value`` attribute reports under.
+VALUELESS_CHECKBOX = "on"
 
 
 class MTurkAdapter:
@@ -50,20 +63,14 @@ class MTurkAdapter:
     def parse_webhook(self, payload: Payload, mapping: Mapping) -> EventBatch:
         body = load_json(payload)
         rows = body if isinstance(body, list) else [body]
+        reader = _RowReader(mapping)
         batch = EventBatch()
-        gold_seen: set[tuple[str, str]] = set()
         errors: list[PayloadError] = []
         for index, row in enumerate(rows):
             where = pointer("", index) if isinstance(body, list) else ""
             try:
                 row = require_dict(row, where)
-                _add_row(
-                    row,
-                    lambda column, where=where: pointer(where, column),
-                    mapping,
-                    batch,
-                    gold_seen,
-                )
+                reader.add_row(row, lambda column, where=where: pointer(where, column), batch)
             except PayloadError as error:
                 errors.append(error)
         if errors:
@@ -73,11 +80,11 @@ class MTurkAdapter:
     def parse_export(
         self, stream: IO[bytes], mapping: Mapping, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[EventBatch]:
-        gold_seen: set[tuple[str, str]] = set()
+        reader = _RowReader(mapping)
 
         def add_row(record: tuple[int, dict[str, str]], batch: EventBatch) -> None:
             line, row = record
-            _add_row(row, lambda column: f"{column} (line {line})", mapping, batch, gold_seen)
+            reader.add_row(row, lambda column: f"{column} (line {line})", batch)
 
         return stream_batches(iter_table(stream), add_row, chunk_size)
 
@@ -91,51 +98,135 @@ def answer_field(column: str) -> str:
     return name
 
 
-def _add_row(
-    row: dict[str, Any],
-    where: FieldNamer,
-    mapping: Mapping,
-    batch: EventBatch,
-    gold_seen: set[tuple[str, str]],
-) -> None:
-    item_column = mapping.item or "HITId"
-    annotator_column = mapping.annotator or "WorkerId"
-    item = id_text(cell(row, item_column, where), where(item_column))
-    for attribute, column in mapping.gold.items():
-        if (item, attribute) in gold_seen:
-            continue
-        value = to_value(
-            cell(row, column, where),
-            multilabel=mapping.is_multilabel(attribute),
-            separator=mapping.separator,
-            where=where(column),
-        )
-        if value is not None:
-            gold_seen.add((item, attribute))
-            batch.gold.append(GoldEvent(item, attribute, value))
-    status = row.get("AssignmentStatus")
-    if isinstance(status, str) and status.strip().lower() in SKIPPED_STATUSES:
-        batch.skip(f"status:{status.strip()}")
-        return
-    annotator = id_text(cell(row, annotator_column, where), where(annotator_column))
-    assignment_id = id_text(cell(row, "AssignmentId", where), where("AssignmentId"))
-    made_at = to_datetime(row.get("SubmitTime"), where("SubmitTime"))
-    for column, raw in row.items():
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of a HIT and the ``Answer.*`` columns that hold its answer.
+
+    ``text``: one column holding the answer (``tags`` if it is a tag set);
+    ``options``: one true/false column per option, ``choices`` naming each option's
+    value; ``checkbox``: one true/false column, a yes/no answer.
+    """
+
+    name: str
+    kind: Literal["text", "tags", "options", "checkbox"]
+    columns: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+
+
+def questions(columns: Iterable[str], mapping: Mapping) -> list[Question]:
+    """The questions behind a results table's ``Answer.*`` columns, in column order."""
+    found: dict[str, Question] = {}
+    options: dict[str, list[tuple[str, str]]] = {}
+    for column in columns:
         if not column.startswith("Answer."):
             continue
-        name = answer_field(column)
-        attribute = mapping.attribute_for(name)
-        if attribute is None:
-            batch.skip(f"unmapped:{name}")
-            continue
-        value = to_value(
-            raw,
-            multilabel=mapping.is_multilabel(attribute) or column.endswith(".labels"),
+        field = column.removeprefix("Answer.")
+        name, dot, choice = field.partition(".")
+        if field in mapping.attributes or not dot or field.endswith((".label", ".labels")):
+            kind = "tags" if field.endswith(".labels") else "text"
+            found[answer_field(column)] = Question(answer_field(column), kind, (column,))
+        else:
+            options.setdefault(name, []).append((column, choice))
+            found.setdefault(name, Question(name, "options", ()))  # keeps the column order
+    for name, columns_and_choices in options.items():
+        option_columns, choices = zip(*columns_and_choices, strict=True)
+        if choices == (VALUELESS_CHECKBOX,):
+            found[name] = Question(name, "checkbox", option_columns)
+        else:
+            found[name] = Question(name, "options", option_columns, choices)
+    return list(found.values())
+
+
+class _RowReader:
+    """Reads results rows for one payload or file: remembers each header's questions
+    and which items already have gold."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.gold_seen: set[tuple[str, str]] = set()
+        # MTurk drops trailing empty cells, so a file has a few distinct headers.
+        self._questions: dict[tuple[str, ...], list[Question]] = {}
+
+    def add_row(self, row: dict[str, Any], where: FieldNamer, batch: EventBatch) -> None:
+        mapping = self.mapping
+        item_column = mapping.item or "HITId"
+        annotator_column = mapping.annotator or "WorkerId"
+        item = id_text(cell(row, item_column, where), where(item_column))
+        self._add_gold(row, item, where, batch)
+        status = row.get("AssignmentStatus")
+        if isinstance(status, str) and status.strip().lower() in SKIPPED_STATUSES:
+            batch.skip(f"status:{status.strip()}")
+            return
+        annotator = id_text(cell(row, annotator_column, where), where(annotator_column))
+        assignment_id = id_text(cell(row, "AssignmentId", where), where("AssignmentId"))
+        made_at = to_datetime(row.get("SubmitTime"), where("SubmitTime"))
+        header = tuple(row)
+        if header not in self._questions:
+            self._questions[header] = questions(header, mapping)
+        for question in self._questions[header]:
+            attribute = mapping.attribute_for(question.name)
+            if attribute is None:
+                batch.skip(f"unmapped:{question.name}")
+                continue
+            value = _answer(question, row, attribute, mapping, where)
+            if value is None:
+                batch.skip("empty_answer")
+                continue
+            label_id = f"mturk:assignment:{assignment_id}:{attribute}"
+            batch.labels.append(LabelEvent(item, annotator, attribute, value, label_id, made_at))
+
+    def _add_gold(
+        self, row: dict[str, Any], item: str, where: FieldNamer, batch: EventBatch
+    ) -> None:
+        for attribute, column in self.mapping.gold.items():
+            if (item, attribute) in self.gold_seen:
+                continue
+            value = to_value(
+                cell(row, column, where),
+                multilabel=self.mapping.is_multilabel(attribute),
+                separator=self.mapping.separator,
+                where=where(column),
+            )
+            if value is not None:
+                self.gold_seen.add((item, attribute))
+                batch.gold.append(GoldEvent(item, attribute, value))
+
+
+def _answer(
+    question: Question, row: dict[str, Any], attribute: str, mapping: Mapping, where: FieldNamer
+) -> Value | None:
+    multilabel = mapping.is_multilabel(attribute)
+    if question.kind in ("text", "tags"):
+        column = question.columns[0]
+        return to_value(
+            row.get(column),
+            multilabel=multilabel or question.kind == "tags",
             separator=mapping.separator,
             where=where(column),
         )
-        if value is None:
-            batch.skip("empty_answer")
-            continue
-        label_id = f"mturk:assignment:{assignment_id}:{attribute}"
-        batch.labels.append(LabelEvent(item, annotator, attribute, value, label_id, made_at))
+    states = [_checked(row.get(column), column, where) for column in question.columns]
+    if question.kind == "checkbox":
+        return None if states[0] is None else ("true" if states[0] else "false")
+    checked = [choice for choice, state in zip(question.choices, states, strict=True) if state]
+    if not checked:
+        # Boxes left unchecked on purpose are an answer for a tag set: none apply.
+        return [] if multilabel and False in states else None
+    return to_value(checked, multilabel=multilabel, separator=mapping.separator, where="")
+
+
+def _checked(raw: object, column: str, where: FieldNamer) -> bool | None:
+    """A radio button's or checkbox's state; ``None`` when the cell is empty."""
+    if raw is None or isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        state = raw.strip().lower()
+        if not state:
+            return None
+        if state in CHECKED or state in UNCHECKED:
+            return state in CHECKED
+    field = column.removeprefix("Answer.")
+    raise PayloadError(
+        where(column),
+        f"expected a checkbox state (true, false, on), got {raw!r:.40}; to read the column "
+        f'as text, name it in the mapping\'s attributes: {{"{field}": "<attribute>"}}',
+    )

@@ -10,6 +10,7 @@ import yaml
 
 from qc_service.service import ingest
 from tests.conftest import ADMIN, PAYLOADS, project_spec, row_counts
+from tests.platforms.test_mturk import OPTIONS_CSV
 
 
 def counts(client, project="shirts") -> dict:
@@ -164,6 +165,25 @@ def test_real_mturk_crowdtruth_fixture(run, client):
     result = run("import", path, "-f", "mturk", "-p", "amt")
     assert result.exit_code == 0, result.output
     assert counts(client, "amt") == {"labels": 63, "items": 7, "annotators": 17, "gold": 0}
+
+
+def test_mturk_radio_buttons_and_checkboxes(run, client, tmp_path):
+    make_project(client, "opinions", [
+        {"name": "sentiment", "values": ["negative", "neutral", "positive"]},
+        {"name": "topics", "kind": "multilabel", "values": ["food", "price", "service"]},
+        {"name": "offensive", "kind": "binary", "values": ["false", "true"]},
+    ])  # fmt: skip
+    path = tmp_path / "Batch_1_batch_results.csv"
+    path.write_text(OPTIONS_CSV, newline="")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump({"attributes": {"sentiment": "sentiment", "topics": "topics",
+                                                      "offensive": "offensive"},
+                                       "multilabel": ["topics"]}))  # fmt: skip
+    result = run("import", str(path), "-f", "mturk", "-p", "opinions", "-m", str(mapping))
+    assert result.exit_code == 0, result.output
+    # 9 answers of 2 workers on 2 HITs (the rejected assignment and empty answers skipped).
+    assert "9 labels read, 9 stored" in result.stdout
+    assert counts(client, "opinions") == {"labels": 9, "items": 2, "annotators": 2, "gold": 0}
 
 
 def test_real_label_studio_exports(run, client):
