@@ -22,7 +22,7 @@ from qc_service.service.platforms import adapter_for, mapping_of, stored_setting
 
 from .runtime import fail, open_context
 
-FORMATS = ("labelstudio", "toloka", "mturk", "sagemaker", "csv", "jsonl")
+FORMATS = ("labelstudio", "toloka", "mturk", "sagemaker", "gal", "csv", "jsonl")
 
 
 @click.command("import")
@@ -68,6 +68,7 @@ def import_file(
       qc-service import results.tsv -f toloka -p shirts
       qc-service import Batch_123_batch_results.csv -f mturk -p shirts -m mapping.yaml
       qc-service import labels.csv -f csv -p shirts      # item,annotator,attribute,value
+      qc-service import gold.txt -f gal -p porn          # Get-Another-Label gold file
 
     \b
     mapping.yaml (all keys optional; see docs/platforms.md):

@@ -1,8 +1,9 @@
 """Platform adapters: a platform's payload in, label events out.
 
 ``get_adapter(name)`` returns the adapter for ``labelstudio``, ``toloka``,
-``mturk``, ``sagemaker``, ``csv`` or ``jsonl``; see :mod:`.base` for the contract
-(mapping, errors, event ids, streaming) and each module for its platform's defaults.
+``mturk``, ``sagemaker``, ``gal`` (Get-Another-Label), ``csv`` or ``jsonl``; see
+:mod:`.base` for the contract (mapping, errors, event ids, streaming) and each
+module for its platform's defaults.
 """
 
 from qc_service.platforms.base import (
@@ -13,6 +14,7 @@ from qc_service.platforms.base import (
     PayloadError,
     ProgressReader,
 )
+from qc_service.platforms.gal import GalAdapter
 from qc_service.platforms.generic import CsvAdapter, JsonlAdapter
 from qc_service.platforms.labelstudio import LabelStudioAdapter
 from qc_service.platforms.mturk import MTurkAdapter
@@ -26,6 +28,7 @@ ADAPTERS: dict[str, Adapter] = {
         TolokaAdapter(),
         MTurkAdapter(),
         SageMakerAdapter(),
+        GalAdapter(),
         CsvAdapter(),
         JsonlAdapter(),
     )

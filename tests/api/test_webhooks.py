@@ -347,6 +347,17 @@ def test_real_sagemaker_consolidation_request(client):
     assert answer["skipped"] == {"unsupported_answer:annotatedResult": 2}
 
 
+def test_get_another_label_file_posted_as_the_body(client):
+    make_project(client, "adult", [{"name": "label", "values": ["notporn", "porn"]}])
+    configure(client, "gal", project="adult")
+    body = b"w1\turl1\tporn\nw2\turl1\tnotporn\n"
+    answer = deliver(client, body, signed(body), "gal", project="adult").get_json()
+    assert (answer["accepted"], answer["items"][0]["item"]) == (2, "url1")
+    gold = b"url1\tnotporn\n"
+    answer = deliver(client, gold, signed(gold, delivery_id="msg_2"), "gal", project="adult")
+    assert answer.get_json()["gold"] == 1
+
+
 def test_delivery_over_the_batch_limit_is_413_and_writes_nothing(database_url, engine):
     from qc_service.app import create_app
     from tests.conftest import make_settings

@@ -10,6 +10,8 @@ import yaml
 
 from qc_service.service import ingest
 from tests.conftest import ADMIN, PAYLOADS, project_spec, row_counts
+from tests.platforms.test_gal import GOLD as GAL_GOLD
+from tests.platforms.test_gal import LABELS as GAL_LABELS
 from tests.platforms.test_mturk import OPTIONS_CSV
 
 
@@ -184,6 +186,36 @@ def test_mturk_radio_buttons_and_checkboxes(run, client, tmp_path):
     # 9 answers of 2 workers on 2 HITs (the rejected assignment and empty answers skipped).
     assert "9 labels read, 9 stored" in result.stdout
     assert counts(client, "opinions") == {"labels": 9, "items": 2, "annotators": 2, "gold": 0}
+
+
+def test_get_another_label_labels_and_gold_files(run, client, tmp_path):
+    make_project(client, "porn", [{"name": "label", "values": ["notporn", "porn"]}])
+    labels, gold = tmp_path / "labels.txt", tmp_path / "gold.txt"
+    labels.write_text(GAL_LABELS)
+    gold.write_text(GAL_GOLD)
+    result = run("import", str(labels), "-f", "gal", "-p", "porn")
+    assert result.exit_code == 0, result.output
+    # 6 label lines, one repeated; the empty answer skipped.
+    assert "6 labels read, 5 stored, 1 already there" in result.stdout
+    assert "skipped: empty_answer 1" in result.stdout
+    assert run("import", str(gold), "-f", "gal", "-p", "porn").exit_code == 0
+    assert counts(client, "porn") == {"labels": 5, "items": 3, "annotators": 3, "gold": 2}
+
+
+def test_real_get_another_label_files(run, client):
+    make_project(client, "adult", [{"name": "label", "values": ["notporn", "porn"]}])
+    for name in ("AdultContent_labels.txt", "AdultContent_gold.txt"):
+        result = run("import", real(f"get_another_label/{name}"), "-f", "gal", "-p", "adult")
+        assert result.exit_code == 0, result.output
+    # README: 5 workers x 5 URLs; gold for url1 and url2.
+    assert counts(client, "adult") == {"labels": 25, "items": 5, "annotators": 5, "gold": 2}
+    make_project(client, "barzan", [{"name": "label", "kind": "binary"}])
+    for name in ("BarzanMozafari_labels.txt", "BarzanMozafari_gold-30items.txt"):
+        result = run("import", real(f"get_another_label/{name}"), "-f", "gal", "-p", "barzan")
+        assert result.exit_code == 0, result.output
+    # awk -F'\t': 5000 distinct lines, 1000 objects, 83 workers; 30 gold objects.
+    assert counts(client, "barzan") == {"labels": 5000, "items": 1000, "annotators": 83,
+                                        "gold": 30}  # fmt: skip
 
 
 def test_real_label_studio_exports(run, client):

@@ -15,7 +15,15 @@ from qc_service.platforms.base import iter_json_records, to_datetime
 
 
 def test_registry_names():
-    assert sorted(ADAPTERS) == ["csv", "jsonl", "labelstudio", "mturk", "sagemaker", "toloka"]
+    assert sorted(ADAPTERS) == [
+        "csv",
+        "gal",
+        "jsonl",
+        "labelstudio",
+        "mturk",
+        "sagemaker",
+        "toloka",
+    ]
     assert all(isinstance(adapter, Adapter) for adapter in ADAPTERS.values())
     with pytest.raises(KeyError, match="known: csv"):
         get_adapter("figure-eight")

@@ -19,7 +19,8 @@ json_values = st.recursive(
              "choices", "from_name", "completed_by", "events", "items", "tasks", "solutions",
              "output_values", "dataObject", "s3Uri", "workerId", "annotationData", "content",
              "labels", "gold", "item", "annotator", "attribute", "HITId", "WorkerId",
-             "AssignmentId", "Answer.q", "updated_at", "ground_truth", "uuid", "user_id"]
+             "AssignmentId", "Answer.q", "Answer.q.a", "Answer.r.on", "updated_at",
+             "ground_truth", "uuid", "user_id"]
         ) | st.text(max_size=5),
         children,
         max_size=5,
