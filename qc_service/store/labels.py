@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ARRAY, any_, bindparam, insert, or_, select, text, update
+from sqlalchemy import ARRAY, Text, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,11 @@ def _member_of(session: Session, column, values: Sequence):
     return column.in_(values)
 
 
-def _insert_rows(session: Session, table, rows: list[dict], conflict: list[str], returning=None):
-    """Insert ``rows``, skipping those that collide on ``conflict``.
+def _insert_rows(
+    session: Session, table, rows: list[dict], conflict: list[str], returning: Sequence = ()
+):
+    """Insert ``rows``, skipping those that collide on ``conflict``; the result holds
+    the ``returning`` columns of the rows inserted.
 
     On PostgreSQL the rows travel as one array per column through ``unnest``: one
     short statement whatever the batch size, instead of a VALUES list with a
@@ -53,12 +56,12 @@ def _insert_rows(session: Session, table, rows: list[dict], conflict: list[str],
         statement = text(
             f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
             f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
-            + (f" RETURNING {returning.name}" if returning is not None else "")
+            + (f" RETURNING {', '.join(column.name for column in returning)}" if returning else "")
         )
         return session.execute(statement, {name: [row[name] for row in rows] for name in columns})
     statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
-    if returning is not None:
-        statement = statement.returning(returning)
+    if returning:
+        statement = statement.returning(*returning)
     return session.execute(statement, rows)
 
 
@@ -72,19 +75,43 @@ def ensure_keys(
     if missing:
         now = utcnow()
         rows = [{"project_id": project_id, "key": key, "created_at": now} for key in missing]
-        _insert_rows(session, model.__table__, rows, ["project_id", "key"])
-        ids.update(_existing_keys(session, model, project_id, missing))
+        table = model.__table__
+        inserted = _insert_rows(
+            session, table, rows, ["project_id", "key"], (table.c.key, table.c.id)
+        )
+        ids.update(tuple(row) for row in inserted)
+        # Keys a concurrent batch created meanwhile were skipped by the insert.
+        raced = [key for key in missing if key not in ids]
+        if raced:
+            ids.update(_existing_keys(session, model, project_id, raced))
     return ids
 
 
 def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
-        query = select(model.key, model.id).where(
-            model.project_id == project_id, _member_of(session, model.key, chunk)
-        )
-        found.update((key, row_id) for key, row_id in session.execute(query))
+        rows = session.execute(_key_lookup(session, model, project_id, chunk))
+        found.update((key, row_id) for key, row_id in rows if row_id is not None)
     return found
+
+
+def _key_lookup(session: Session, model, project_id: str, keys: Sequence[str]):
+    """(key, row id or NULL) for each of ``keys``.
+
+    On PostgreSQL each key is one probe of the unique (project, key) index, a plan
+    that does not depend on the table's statistics: ``key = ANY(:keys)`` gets a
+    generic plan that compares every key of the project with every wanted key when
+    the statistics are stale, as they are throughout a first import (~30 ms per
+    batch of 500 new items among 10,000, instead of 1 ms).
+    """
+    if not _is_postgres(session):
+        return select(model.key, model.id).where(
+            model.project_id == project_id, model.key.in_(keys)
+        )
+    wanted = func.unnest(bindparam("keys", list(keys), type_=ARRAY(Text)))
+    wanted = wanted.table_valued("key").render_derived(name="wanted")
+    row_id = select(model.id).where(model.project_id == project_id, model.key == wanted.c.key)
+    return select(wanted.c.key, row_id.scalar_subquery())
 
 
 def item_keys(session: Session, project_id: str, item_ids: Iterable[int]) -> dict[int, str]:
@@ -108,7 +135,7 @@ def insert_new_labels(session: Session, rows: list[dict]) -> int:
     if _is_postgres(session) and len(rows) >= _COPY_FROM:
         return _insert_new_labels_by_copy(session, rows)
     table = Label.__table__
-    return len(_insert_rows(session, table, rows, ["project_id", "event_id"], table.c.id).all())
+    return len(_insert_rows(session, table, rows, ["project_id", "event_id"], [table.c.id]).all())
 
 
 #: From this many rows up, PostgreSQL receives labels by COPY: adapting thousands of
