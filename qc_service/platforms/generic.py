@@ -58,11 +58,21 @@ class GenericReader:
     """Reads rows of any generic shape; shared by the CSV and JSON Lines adapters.
 
     One reader per import: it remembers which (item, attribute) already has gold.
+    What the mapping decides is resolved once, here; per row only the cells are read,
+    and an error's location is only spelled out when there is an error.
     """
 
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
         self.gold_seen: set[tuple[str, str]] = set()
+        self._item_columns = (mapping.item,) if mapping.item else ITEM_COLUMNS
+        self._id_column = mapping.id or "id"
+        self._created_column = mapping.created_at or "created_at"
+        #: (attribute, its column, its gold column) of wide rows; empty otherwise.
+        self._wide = [
+            (attribute, column, mapping.gold.get(attribute))
+            for column, attribute in mapping.attributes.items()
+        ]
 
     def add_row(self, row: dict[str, Any], where: FieldNamer, batch: EventBatch) -> None:
         """A label row; a row without an annotator column is read as gold.
@@ -70,26 +80,28 @@ class GenericReader:
         The column decides, not the cell: an empty annotator cell in a labels file is
         an error, not a known answer.
         """
-        annotator_column = self.mapping.annotator or _first_present(row, ANNOTATOR_COLUMNS)
-        row = _present(row)
+        annotator_column = self.mapping.annotator or _first_column(row, ANNOTATOR_COLUMNS)
         if annotator_column is None:
             self.add_gold_row(row, where, batch)
             return
         item = self._item(row, where)
-        annotator = id_text(_cell(row, annotator_column, where), where(annotator_column))
-        id_column = self.mapping.id or "id"
-        given_id = id_text(row[id_column], where(id_column)) if id_column in row else None
-        created_column = self.mapping.created_at or "created_at"
-        made_at = to_datetime(row.get(created_column), where(created_column))
+        annotator = _id_cell(row, annotator_column, where)
+        given_id = _given(row, self._id_column)
+        if given_id is not None:
+            given_id = id_text(given_id, where(self._id_column))
+        made_at = _given(row, self._created_column)
+        if made_at is not None:
+            made_at = to_datetime(made_at, where(self._created_column))
         for attribute, column, gold_column in self._answer_columns(row, where):
-            self._add_inline_gold(row, item, attribute, gold_column, where, batch)
-            value = self._value(row.get(column), attribute, where(column))
+            if gold_column is not None:
+                self._add_inline_gold(row, item, attribute, gold_column, where, batch)
+            value = self._value(row, column, attribute, where)
             if value is None:
                 batch.skip("empty_answer")
                 continue
             if given_id is None:
                 label_id = "generic:" + content_digest(item, annotator, attribute, value, made_at)
-            elif self.mapping.attributes:
+            elif self._wide:
                 label_id = f"{given_id}:{attribute}"
             else:
                 label_id = given_id
@@ -97,40 +109,38 @@ class GenericReader:
 
     def add_gold_row(self, row: dict[str, Any], where: FieldNamer, batch: EventBatch) -> None:
         """A known answer: ``item, attribute?, value`` (or ``label``/``true_label``/``gold``)."""
-        row = _present(row)
         item = self._item(row, where)
-        if self.mapping.attributes:
-            columns = [(attribute, column) for column, attribute in self.mapping.attributes.items()]
+        if self._wide:
+            columns = [(attribute, column) for attribute, column, _ in self._wide]
         else:
-            value_column = _first_present(row, (*VALUE_COLUMNS, "gold")) or "value"
+            value_column = _first_given(row, (*VALUE_COLUMNS, "gold")) or "value"
             columns = [(self._attribute(row, where), value_column)]
         for attribute, column in columns:
-            value = self._value(row.get(column), attribute, where(column))
+            value = self._value(row, column, attribute, where)
             if value is None:
                 batch.skip("empty_answer")
                 continue
             batch.gold.append(GoldEvent(item, attribute, value))
 
     def _item(self, row: dict[str, Any], where: FieldNamer) -> str:
-        column = self.mapping.item or _first_present(row, ITEM_COLUMNS) or ITEM_COLUMNS[0]
-        return id_text(_cell(row, column, where), where(column))
+        column = _first_given(row, self._item_columns) or self._item_columns[0]
+        return _id_cell(row, column, where)
 
     def _attribute(self, row: dict[str, Any], where: FieldNamer) -> str:
-        if "attribute" in row:
-            return id_text(row["attribute"], where("attribute"))
-        return self.mapping.label_attribute
+        attribute = _given(row, "attribute")
+        if attribute is None:
+            return self.mapping.label_attribute
+        return id_text(attribute, where("attribute"))
 
     def _answer_columns(
         self, row: dict[str, Any], where: FieldNamer
     ) -> list[tuple[str, str, str | None]]:
         """(attribute, column of the answer, column of its known answer) per answer."""
-        if self.mapping.attributes:
-            return [
-                (attribute, column, self.mapping.gold.get(attribute))
-                for column, attribute in self.mapping.attributes.items()
-            ]
-        value_column = _first_present(row, VALUE_COLUMNS) or VALUE_COLUMNS[0]
-        _cell(row, value_column, where)
+        if self._wide:
+            return self._wide
+        value_column = _first_given(row, VALUE_COLUMNS)
+        if value_column is None:
+            raise PayloadError(where(VALUE_COLUMNS[0]), "column is missing or empty")
         return [(self._attribute(row, where), value_column, "gold")]
 
     def _add_inline_gold(
@@ -138,40 +148,63 @@ class GenericReader:
         row: dict[str, Any],
         item: str,
         attribute: str,
-        gold_column: str | None,
+        gold_column: str,
         where: FieldNamer,
         batch: EventBatch,
     ) -> None:
         """Gold repeated on label rows (like Toloka's ``GOLDEN:``), emitted once."""
-        if gold_column is None or gold_column not in row or (item, attribute) in self.gold_seen:
+        if _given(row, gold_column) is None or (item, attribute) in self.gold_seen:
             return
-        value = self._value(row[gold_column], attribute, where(gold_column))
+        value = self._value(row, gold_column, attribute, where)
         if value is not None:
             self.gold_seen.add((item, attribute))
             batch.gold.append(GoldEvent(item, attribute, value))
 
-    def _value(self, raw: object, attribute: str, where: str) -> Value | None:
+    def _value(
+        self, row: dict[str, Any], column: str, attribute: str, where: FieldNamer
+    ) -> Value | None:
+        raw = _given(row, column)
+        multilabel = self.mapping.is_multilabel(attribute)
+        if isinstance(raw, str) and not multilabel:
+            return raw.strip() or None  # what to_value answers, without its checks
         return to_value(
-            raw,
-            multilabel=self.mapping.is_multilabel(attribute),
-            separator=self.mapping.separator,
-            where=where,
+            raw, multilabel=multilabel, separator=self.mapping.separator, where=where(column)
         )
 
 
-def _present(row: dict[str, Any]) -> dict[str, Any]:
-    """The row without empty cells: an empty optional column means "not given"."""
-    return {key: value for key, value in row.items() if value not in ("", None)}
+def _given(row: dict[str, Any], column: str) -> Any:
+    """A cell's content; ``None`` when the column is missing or the cell empty (an empty
+    optional column means "not given")."""
+    value = row.get(column)
+    return None if value == "" else value
 
 
-def _first_present(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
-    return next((column for column in columns if column in row), None)
+def _first_column(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` the row has, even if its cell is empty."""
+    for column in columns:
+        if column in row:
+            return column
+    return None
 
 
-def _cell(row: dict[str, Any], column: str, where: FieldNamer) -> Any:
-    if column not in row:
+def _first_given(row: dict[str, Any], columns: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` whose cell is not empty."""
+    for column in columns:
+        if _given(row, column) is not None:
+            return column
+    return None
+
+
+def _id_cell(row: dict[str, Any], column: str, where: FieldNamer) -> str:
+    """A required id column's text."""
+    value = _given(row, column)
+    if value is None:
         raise PayloadError(where(column), "column is missing or empty")
-    return row[column]
+    if isinstance(value, str):
+        text = value.strip()
+        if text:
+            return text
+    return id_text(value, where(column))  # a number, or what it reports as wrong
 
 
 def _json_namer(base: str) -> FieldNamer:

@@ -1,5 +1,7 @@
+import hashlib
 import io
 import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +13,7 @@ from qc_service.platforms import (
     ProgressReader,
     get_adapter,
 )
-from qc_service.platforms.base import iter_json_records, to_datetime
+from qc_service.platforms.base import content_digest, iter_json_records, to_datetime
 
 
 def test_registry_names():
@@ -95,3 +97,26 @@ def test_integers_too_long_to_print_are_payload_errors():
     assert caught.value.errors[0]["field"] == "/annotations/0/id"
     with pytest.raises(PayloadError):
         get_adapter("labelstudio").parse_webhook(b'{"a": ' + b"9" * 5000 + b"}", Mapping())
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("img-1", "w1", "shade", "cream", None),
+        ("café ☕", 'q"uote', "back\\slash", "tab\tnew\nline\x00\x1f\u2028", None),
+        ("i", "w", "tags", ["a", "b"], datetime(2024, 1, 1, 12, 30, tzinfo=UTC)),
+        (
+            "i",
+            "w",
+            "a",
+            "v",
+            datetime(2021, 3, 1, 20, 50, 54, tzinfo=timezone(timedelta(hours=-8))),
+        ),
+        ("i", 7, 2.5, True, ["x", 3], {"k": "v"}, []),
+    ],
+)
+def test_content_digest_is_that_of_the_parts_json(parts):
+    """Stored ids depend on it: the first 24 hex digits of the SHA-256 of the parts as
+    compact JSON (non-ASCII kept, timestamps as ``str``)."""
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
+    assert content_digest(*parts) == hashlib.sha256(text.encode()).hexdigest()[:24]

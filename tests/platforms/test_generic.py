@@ -119,3 +119,23 @@ def test_empty_annotator_cell_is_an_error_not_gold():
     with pytest.raises(PayloadError) as caught:
         merged(csv_adapter.parse_export(stream, Mapping()))
     assert caught.value.errors[0]["field"] == "annotator (line 2)"
+
+
+def test_content_ids_are_the_ones_earlier_versions_stored():
+    """Ids pinned as computed when they were introduced: a re-import of a file that an
+    earlier version imported must find every label already there."""
+    table = (
+        "item,annotator,attribute,value,created_at\n"
+        "img-1,w1,shade,cream,\n"
+        "img-1,w2,shade,off-white,2024-01-01T12:30:00+02:00\n"
+        '"café ""☕""","w\\3",pattern,"line\nbreak",\n'
+        "img-2,w1,tags,b|a|b,Mon Mar 01 20:50:54 PST 2021\n"
+    )
+    mapping = Mapping(multilabel=frozenset({"tags"}))
+    batch = merged(csv_adapter.parse_export(io.BytesIO(table.encode()), mapping))
+    assert [label.id for label in batch.labels] == [
+        "generic:3ac1f741fa58b75270350dfd",
+        "generic:7bc0d797f22e9f1029540e1b",
+        "generic:735fc84710d6e03ef144ac16",
+        "generic:2fd3cb42bcc3474e2b3ed62e",
+    ]
