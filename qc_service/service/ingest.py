@@ -266,7 +266,12 @@ def _store_batch(
         project.id,
         [label.item for label in batch.labels] + [answer.item for answer in batch.gold],
     )
-    accepted = _store_labels(session, project, attributes, batch, item_ids, source, touched)
+    attribute_ids = {name: attribute.id for name, attribute in attributes.items()}
+    accepted = _store_labels(session, project.id, attribute_ids, batch, item_ids, source)
+    if report_items:
+        touched.extend(
+            (item_ids[label.item], attribute_ids[label.attribute]) for label in batch.labels
+        )
     if batch.gold:
         touched.extend(_store_gold(session, project.id, attributes, batch, item_ids, gold_source))
     if accepted or batch.gold or retracted:
@@ -294,42 +299,35 @@ def _store_batch(
 
 def _store_labels(
     session: Session,
-    project: Project,
-    attributes: dict[str, Attribute],
+    project_id: str,
+    attribute_ids: dict[str, int],
     batch: _Answers,
     item_ids: dict[str, int],
     source: str,
-    touched: list[tuple[int, int]],
 ) -> int:
     if not batch.labels:
         return 0
     annotator_ids = label_store.ensure_keys(
-        session, Annotator, project.id, (label.annotator for label in batch.labels)
+        session, Annotator, project_id, (label.annotator for label in batch.labels)
     )
-    received_at = utcnow()
     rows = []
     in_batch: set[str] = set()
     for label, value in zip(batch.labels, batch.label_values, strict=True):
-        attribute = attributes[label.attribute]
-        touched.append((item_ids[label.item], attribute.id))
         if label.id is not None:
             if label.id in in_batch:
                 continue
             in_batch.add(label.id)
         rows.append(
-            label_store.label_row(
-                project.id,
+            label_store.NewLabel(
                 item_ids[label.item],
                 annotator_ids[label.annotator],
-                attribute.id,
+                attribute_ids[label.attribute],
                 value,
                 label.id,
-                source,
                 label.created_at,
-                received_at,
             )
         )
-    return label_store.insert_new_labels(session, rows)
+    return label_store.insert_new_labels(session, project_id, source, rows, utcnow())
 
 
 def _store_gold(

@@ -49,7 +49,12 @@ def check_answers(
     each naming its field as ``{pointer}/{index}/attribute`` or ``.../value``."""
     values: list[str] = []
     errors: list[FieldError] = []
+    # A batch repeats a few text answers many times: each is checked once.
+    accepted: dict[tuple[str, str], str] = {}
     for index, (name, raw) in enumerate(answers):
+        if isinstance(raw, str) and (name, raw) in accepted:
+            values.append(accepted[name, raw])
+            continue
         attribute = attributes.get(name)
         if attribute is None:
             errors.append(
@@ -61,8 +66,12 @@ def check_answers(
             values.append("")
             continue
         try:
-            values.append(stored_value(attribute, raw))
+            value = stored_value(attribute, raw)
         except AnswerError as error:
             errors.append(FieldError(f"{pointer}/{index}/value", str(error)))
             values.append("")
+            continue
+        if isinstance(raw, str):
+            accepted[name, raw] = value
+        values.append(value)
     return values, errors

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ARRAY, Text, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -123,17 +124,51 @@ def item_keys(session: Session, project_id: str, item_ids: Iterable[int]) -> dic
     return found
 
 
-def insert_new_labels(session: Session, rows: list[dict]) -> int:
-    """Append label rows (dicts of ``Label`` columns) in bulk, skipping those whose
-    event id is stored already; answers how many were stored.
+class NewLabel(NamedTuple):
+    """A label row to append, but for what its whole batch shares."""
+
+    item_id: int
+    annotator_id: int
+    attribute_id: int
+    #: As stored: see ``Label.value``.
+    value: str
+    event_id: str | None
+    #: ``None``: when it was received.
+    created_at: datetime | None
+
+
+def insert_new_labels(
+    session: Session,
+    project_id: str,
+    source: str,
+    labels: Sequence[NewLabel],
+    received_at: datetime,
+) -> int:
+    """Append labels in bulk, skipping those whose event id is stored already;
+    answers how many were stored.
 
     One statement: the unique (project, event id) index decides, so two batches
     racing with the same event id store it once and both count it right.
     """
-    if not rows:
+    if not labels:
         return 0
-    if _is_postgres(session) and len(rows) >= _COPY_FROM:
-        return _insert_new_labels_by_copy(session, rows)
+    if _is_postgres(session) and len(labels) >= _COPY_FROM:
+        return _insert_new_labels_by_copy(session, project_id, source, labels, received_at)
+    rows = [
+        {
+            "project_id": project_id,
+            "item_id": label.item_id,
+            "annotator_id": label.annotator_id,
+            "attribute_id": label.attribute_id,
+            "value": label.value,
+            "event_id": label.event_id,
+            "source": source,
+            "created_at": label.created_at or received_at,
+            "received_at": received_at,
+            "retracted": False,
+        }
+        for label in labels
+    ]
     table = Label.__table__
     return len(_insert_rows(session, table, rows, ["project_id", "event_id"], [table.c.id]).all())
 
@@ -141,44 +176,45 @@ def insert_new_labels(session: Session, rows: list[dict]) -> int:
 #: From this many rows up, PostgreSQL receives labels by COPY: adapting thousands of
 #: values into array parameters costs more than the insert itself (bench/import_csv.py).
 _COPY_FROM = 1000
-_COPIED_COLUMNS = (
-    "project_id", "item_id", "annotator_id", "attribute_id", "value", "event_id",
-    "source", "created_at", "received_at", "retracted",
-)  # fmt: skip
 
 
-def _insert_new_labels_by_copy(session: Session, rows: list[dict]) -> int:
+def _insert_new_labels_by_copy(
+    session: Session,
+    project_id: str,
+    source: str,
+    labels: Sequence[NewLabel],
+    received_at: datetime,
+) -> int:
     """The same insert as :func:`insert_new_labels`, its rows staged by COPY into a
-    temporary table first. ``ordinal`` keeps the batch's order, so a later answer in
-    the batch still gets the higher id (the newest label counts)."""
+    temporary table first; what the batch shares is added by the server. ``ordinal``
+    keeps the batch's order, so a later answer in the batch still gets the higher
+    id (the newest label counts)."""
+    # The column type's check: a naive timestamp is an error, not local time.
     to_utc = Label.__table__.c.created_at.type.process_bind_param
     dialect = session.get_bind().dialect
-    columns = ", ".join(_COPIED_COLUMNS)
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor:
         # Its rows vanish at commit or rollback; the table lives with the connection.
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS label_incoming ("
-            " ordinal integer, project_id varchar(64), item_id integer,"
-            " annotator_id integer, attribute_id integer, value text, event_id text,"
-            " source varchar(40), created_at timestamptz, received_at timestamptz,"
-            " retracted boolean) ON COMMIT DELETE ROWS"
+            " ordinal integer, item_id integer, annotator_id integer, attribute_id integer,"
+            " value text, event_id text, created_at timestamptz) ON COMMIT DELETE ROWS"
         )
-        with cursor.copy(f"COPY label_incoming (ordinal, {columns}) FROM STDIN") as copy:
-            for ordinal, row in enumerate(rows):
-                copy.write_row(
-                    (
-                        ordinal, row["project_id"], row["item_id"], row["annotator_id"],
-                        row["attribute_id"], row["value"], row["event_id"], row["source"],
-                        to_utc(row["created_at"], dialect), to_utc(row["received_at"], dialect),
-                        row["retracted"],
-                    )
-                )  # fmt: skip
+        with cursor.copy("COPY label_incoming FROM STDIN") as copy:
+            for ordinal, label in enumerate(labels):
+                created_at = label.created_at
+                if created_at is not None:
+                    label = label._replace(created_at=to_utc(created_at, dialect))
+                copy.write_row((ordinal, *label))
         cursor.execute(
-            f"WITH stored AS (INSERT INTO label ({columns})"
-            f" SELECT {columns} FROM label_incoming ORDER BY ordinal"
+            "WITH stored AS (INSERT INTO label (project_id, item_id, annotator_id,"
+            " attribute_id, value, event_id, source, created_at, received_at, retracted)"
+            " SELECT %(project)s, item_id, annotator_id, attribute_id, value, event_id,"
+            " %(source)s, coalesce(created_at, %(received)s), %(received)s, false"
+            " FROM label_incoming ORDER BY ordinal"
             " ON CONFLICT (project_id, event_id) DO NOTHING RETURNING 1)"
-            " SELECT count(*) FROM stored"
+            " SELECT count(*) FROM stored",
+            {"project": project_id, "source": source, "received": to_utc(received_at, dialect)},
         )
         stored = cursor.fetchone()[0]
         # Another batch in the same transaction must not insert these rows again.
@@ -321,28 +357,3 @@ def save_idempotent_request(
             }
         ],
     )
-
-
-def label_row(
-    project_id: str,
-    item_id: int,
-    annotator_id: int,
-    attribute_id: int,
-    value: str,
-    event_id: str | None,
-    source: str,
-    created_at: datetime | None,
-    received_at: datetime,
-) -> dict:
-    return {
-        "project_id": project_id,
-        "item_id": item_id,
-        "annotator_id": annotator_id,
-        "attribute_id": attribute_id,
-        "value": value,
-        "event_id": event_id,
-        "source": source,
-        "created_at": created_at or received_at,
-        "received_at": received_at,
-        "retracted": False,
-    }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
+import sqlalchemy as sa
 
 from qc_service.errors import InvalidInput
 from qc_service.events import EventBatch, GoldEvent, LabelEvent, Retraction
 from qc_service.service.ingest import ingest_events
+from qc_service.store.models import Label
 from tests.conftest import ADMIN, row_counts
 
 
@@ -126,3 +130,32 @@ def test_large_batches_keep_order_and_skip_stored_ids(ctx, client, project):
     by_item = {i.item: i for i in result.items}
     assert (by_item["img-new"].label, by_item["img-new"].confidence) == ("beige", 1.0)
     assert counted_labels(client) == 1202  # stored rows, the replaced answer included
+
+
+@pytest.mark.parametrize("size", [3, 1200], ids=["small batch", "COPY batch"])
+def test_stored_rows_carry_the_batch_source_project_and_times(ctx, project, engine, size):
+    made_at = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    labels = [
+        LabelEvent(f"img-{n}", "a1", "shade", "cream", f"e:{n}", made_at if n % 2 else None)
+        for n in range(size)
+    ]
+    before = datetime.now(UTC)
+    ingest_events(ctx, project, EventBatch(labels=labels), source="import:csv")
+    after = datetime.now(UTC)
+    query = sa.select(
+        Label.event_id,
+        Label.project_id,
+        Label.source,
+        Label.retracted,
+        Label.created_at,
+        Label.received_at,
+    )
+    with engine.connect() as connection:
+        rows = {row.event_id: row for row in connection.execute(query)}
+    assert len(rows) == size
+    for n in range(size):
+        row = rows[f"e:{n}"]
+        assert (row.project_id, row.source, row.retracted) == (project, "import:csv", False)
+        assert before <= row.received_at <= after
+        # Without its own time a label was made when it was received.
+        assert row.created_at == (made_at if n % 2 else row.received_at)
