@@ -63,12 +63,12 @@ def get_platform(project: str, platform: str, principal: Principal):
 )
 def post_webhook(project: str, platform: str):
     """The platform's own payload (``labelstudio``, ``toloka``, ``mturk``, ``sagemaker``,
-    ``gal``, ``csv``, ``jsonl``), authenticated by its Standard Webhooks signature, not a bearer
-    token (platforms cannot send ours). Senders that can only add fixed headers may send
-    ``Authorization: Bearer`` with an ``ingest`` token instead. Any verification failure
-    is a 401 and stores nothing; a payload that cannot be read is a 422 naming the
-    field. Answers what was stored, plus what the platform's payload held that is not a
-    label (``skipped``, by reason)."""
+    ``a2i``, ``gal``, ``csv``, ``jsonl``), authenticated by its Standard Webhooks
+    signature, not a bearer token (platforms cannot send ours). Senders that can only
+    add fixed headers may send ``Authorization: Bearer`` with an ``ingest`` token
+    instead. Any verification failure is a 401 and stores nothing; a payload that
+    cannot be read is a 422 naming the field. Answers what was stored, plus what the
+    platform's payload held that is not a label (``skipped``, by reason)."""
     result, replayed = webhooks.receive_webhook(
         context(), project, platform, request.headers, request.get_data()
     )

@@ -22,7 +22,7 @@ from qc_service.service.platforms import adapter_for, mapping_of, stored_setting
 
 from .runtime import fail, open_context
 
-FORMATS = ("labelstudio", "toloka", "mturk", "sagemaker", "gal", "csv", "jsonl")
+FORMATS = ("labelstudio", "toloka", "mturk", "sagemaker", "a2i", "gal", "csv", "jsonl")
 
 
 @click.command("import")
@@ -69,6 +69,7 @@ def import_file(
       qc-service import Batch_123_batch_results.csv -f mturk -p shirts -m mapping.yaml
       qc-service import labels.csv -f csv -p shirts      # item,annotator,attribute,value
       qc-service import gold.txt -f gal -p porn          # Get-Another-Label gold file
+      qc-service import loops.jsonl -f a2i -p shirts     # A2I human-loop output.json files
 
     \b
     mapping.yaml (all keys optional; see docs/platforms.md):

@@ -1,11 +1,12 @@
 """Platform adapters: a platform's payload in, label events out.
 
 ``get_adapter(name)`` returns the adapter for ``labelstudio``, ``toloka``,
-``mturk``, ``sagemaker``, ``gal`` (Get-Another-Label), ``csv`` or ``jsonl``; see
-:mod:`.base` for the contract (mapping, errors, event ids, streaming) and each
-module for its platform's defaults.
+``mturk``, ``sagemaker``, ``a2i`` (Augmented AI), ``gal`` (Get-Another-Label),
+``csv`` or ``jsonl``; see :mod:`.base` for the contract (mapping, errors, event ids,
+streaming) and each module for its platform's defaults.
 """
 
+from qc_service.platforms.a2i import A2IAdapter
 from qc_service.platforms.base import (
     DEFAULT_CHUNK_SIZE,
     Adapter,
@@ -28,6 +29,7 @@ ADAPTERS: dict[str, Adapter] = {
         TolokaAdapter(),
         MTurkAdapter(),
         SageMakerAdapter(),
+        A2IAdapter(),
         GalAdapter(),
         CsvAdapter(),
         JsonlAdapter(),

@@ -49,12 +49,9 @@ from qc_service.platforms.base import (
     to_datetime,
     to_value,
 )
+from qc_service.platforms.options import option_state, options_answer
 
 SKIPPED_STATUSES = frozenset({"rejected"})
-CHECKED = frozenset({"true", "on"})
-UNCHECKED = frozenset({"false", "off"})
-#: The value a checkbox without a ``value`` attribute reports under.
-VALUELESS_CHECKBOX = "on"
 
 
 class MTurkAdapter:
@@ -104,11 +101,11 @@ class Question:
 
     ``text``: one column holding the answer (``tags`` if it is a tag set);
     ``options``: one true/false column per option, ``choices`` naming each option's
-    value; ``checkbox``: one true/false column, a yes/no answer.
+    value (see :mod:`.options`).
     """
 
     name: str
-    kind: Literal["text", "tags", "options", "checkbox"]
+    kind: Literal["text", "tags", "options"]
     columns: tuple[str, ...]
     choices: tuple[str, ...] = ()
 
@@ -130,10 +127,7 @@ def questions(columns: Iterable[str], mapping: Mapping) -> list[Question]:
             found.setdefault(name, Question(name, "options", ()))  # keeps the column order
     for name, columns_and_choices in options.items():
         option_columns, choices = zip(*columns_and_choices, strict=True)
-        if choices == (VALUELESS_CHECKBOX,):
-            found[name] = Question(name, "checkbox", option_columns)
-        else:
-            found[name] = Question(name, "options", option_columns, choices)
+        found[name] = Question(name, "options", option_columns, choices)
     return list(found.values())
 
 
@@ -204,29 +198,15 @@ def _answer(
             separator=mapping.separator,
             where=where(column),
         )
-    states = [_checked(row.get(column), column, where) for column in question.columns]
-    if question.kind == "checkbox":
-        return None if states[0] is None else ("true" if states[0] else "false")
-    checked = [choice for choice, state in zip(question.choices, states, strict=True) if state]
-    if not checked:
-        # Boxes left unchecked on purpose are an answer for a tag set: none apply.
-        return [] if multilabel and False in states else None
-    return to_value(checked, multilabel=multilabel, separator=mapping.separator, where="")
-
-
-def _checked(raw: object, column: str, where: FieldNamer) -> bool | None:
-    """A radio button's or checkbox's state; ``None`` when the cell is empty."""
-    if raw is None or isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str):
-        state = raw.strip().lower()
-        if not state:
-            return None
-        if state in CHECKED or state in UNCHECKED:
-            return state in CHECKED
-    field = column.removeprefix("Answer.")
-    raise PayloadError(
-        where(column),
-        f"expected a checkbox state (true, false, on), got {raw!r:.40}; to read the column "
-        f'as text, name it in the mapping\'s attributes: {{"{field}": "<attribute>"}}',
-    )
+    states = []
+    for choice, column in zip(question.choices, question.columns, strict=True):
+        try:
+            states.append((choice, option_state(row.get(column))))
+        except ValueError as error:
+            field = column.removeprefix("Answer.")
+            raise PayloadError(
+                where(column),
+                f"{error}; to read the column as text, name it in the mapping's "
+                f'attributes: {{"{field}": "<attribute>"}}',
+            ) from None
+    return options_answer(states, multilabel=multilabel)

@@ -17,8 +17,10 @@ Mapping defaults
   elements (``crowd-image-classifier``, ``crowd-classifier`` and their
   ``-multi-select`` variants) feed ``label_attribute`` unless mapped explicitly.
   ``{"label": ...}`` answers are single values, ``{"labels": [...]}`` tag sets;
-  other answers (bounding boxes, entities, segmentation) are counted as
-  ``unsupported_answer:<key>``.
+  radio buttons and checkboxes (``{"<value>": true, ...}``) the checked value(s);
+  a bare text or number only when its key is named in ``attributes``. Other
+  answers (bounding boxes, entities, segmentation) are counted as
+  ``unsupported_answer:<key>``. See :func:`crowd_answers`.
 
 Ground Truth has no id per response, so ids are content digests:
 ``sagemaker:<digest of item, worker, attribute, value, submission time>:<attribute>``.
@@ -30,7 +32,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from qc_service.events import EventBatch, LabelEvent
+from qc_service.events import EventBatch, LabelEvent, Value
 from qc_service.platforms.base import (
     DEFAULT_CHUNK_SIZE,
     Mapping,
@@ -48,6 +50,7 @@ from qc_service.platforms.base import (
     to_datetime,
     to_value,
 )
+from qc_service.platforms.options import options_answer
 
 BUILT_IN_CLASSIFIERS = frozenset(
     {
@@ -111,30 +114,57 @@ def _add_data_object(data_object: object, where: str, mapping: Mapping, batch: E
         )
         content_where = f"{annotation_where}/annotationData/content"
         content = _content(annotation, annotation_where)
-        for key, answer in content.items():
-            attribute = _attribute(key, mapping)
-            if attribute is None:
-                batch.skip(f"unmapped:{key}")
-                continue
-            if not isinstance(answer, dict) or not ({"label", "labels"} & answer.keys()):
-                batch.skip(f"unsupported_answer:{key}")
-                continue
-            raw = answer.get("labels", answer.get("label"))
-            value = to_value(
-                raw,
-                multilabel=mapping.is_multilabel(attribute) or "labels" in answer,
-                separator=mapping.separator,
-                where=pointer(content_where, key),
-            )
-            if value is None:
-                batch.skip("empty_answer")
-                continue
+        for attribute, value in crowd_answers(content, content_where, mapping, batch):
             digest = content_digest(item, annotator, attribute, value, made_at)
             batch.labels.append(
                 LabelEvent(
                     item, annotator, attribute, value, f"sagemaker:{digest}:{attribute}", made_at
                 )
             )
+
+
+def crowd_answers(
+    content: dict[str, Any], where: str, mapping: Mapping, batch: EventBatch
+) -> Iterator[tuple[str, Value]]:
+    """``(attribute, value)`` per answer in a worker's crowd-form output.
+
+    Read as answers: ``{"label": ...}`` (one value) and ``{"labels": [...]}`` (a tag
+    set) from the classifier elements; ``{"<value>": true, ...}`` from radio buttons
+    and checkboxes (see :mod:`.options`); a bare text or number (an ``<input>`` or
+    ``<select>``) only when its key is named in ``attributes``, as free text is
+    rarely a label. Anything else is counted in ``batch.skipped``.
+    """
+    for key, answer in content.items():
+        attribute = _attribute(key, mapping)
+        if attribute is None:
+            batch.skip(f"unmapped:{key}")
+            continue
+        multilabel = mapping.is_multilabel(attribute)
+        answer_where = pointer(where, key)
+        if isinstance(answer, dict) and {"label", "labels"} & answer.keys():
+            value = to_value(
+                answer.get("labels", answer.get("label")),
+                multilabel=multilabel or "labels" in answer,
+                separator=mapping.separator,
+                where=answer_where,
+            )
+        elif (
+            isinstance(answer, dict)
+            and answer
+            and all(isinstance(state, bool) for state in answer.values())
+        ):
+            value = options_answer(list(answer.items()), multilabel=multilabel)
+        elif isinstance(answer, str | int | float) and key in mapping.attributes:
+            value = to_value(
+                answer, multilabel=multilabel, separator=mapping.separator, where=answer_where
+            )
+        else:
+            batch.skip(f"unsupported_answer:{key}")
+            continue
+        if value is None:
+            batch.skip("empty_answer")
+            continue
+        yield attribute, value
 
 
 def _item(data_object: dict[str, Any], mapping: Mapping, where: str) -> Any:

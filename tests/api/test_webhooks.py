@@ -347,6 +347,34 @@ def test_real_sagemaker_consolidation_request(client):
     assert answer["skipped"] == {"unsupported_answer:annotatedResult": 2}
 
 
+def test_a2i_human_loop_output_posted_by_a_lambda(client):
+    from tests.platforms.test_a2i import LOOPS
+
+    make_project(client, "a2i", [{"name": "label", "values": ["beige", "cream", "white"]}])
+    configure(
+        client, "a2i", project="a2i", mapping={"attributes": {"crowd-image-classifier": "label"}}
+    )
+    body = json.dumps(LOOPS[1]).encode()
+    answer = deliver(client, body, signed(body), "a2i", project="a2i").get_json()
+    assert (answer["accepted"], answer["items"][0]["item"]) == (1, "loop-2")
+
+
+def test_real_a2i_output_and_its_status_change_event(client, engine):
+    make_project(client, "a2i", [{"name": "transcript", "values": ["a", "b"]}])
+    configure(client, "a2i", project="a2i", mapping={"attributes": {"transcription": "transcript"}})
+    body = real("sagemaker_groundtruth/docs_a2i_output_custom_task_type.json")
+    response = deliver(client, body, signed(body), "a2i", project="a2i")
+    # The worker's free text is no value of the taxonomy: refused, naming the label.
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "/labels/0/value"
+    event = real("sagemaker_groundtruth/docs_a2i_humanloop_status_change_event.json")
+    before = row_counts(engine)
+    response = deliver(client, event, signed(event, delivery_id="msg_2"), "a2i", project="a2i")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "/detail/humanLoopOutput/outputS3Uri"
+    assert row_counts(engine) == before
+
+
 def test_get_another_label_file_posted_as_the_body(client):
     make_project(client, "adult", [{"name": "label", "values": ["notporn", "porn"]}])
     configure(client, "gal", project="adult")

@@ -10,6 +10,7 @@ import yaml
 
 from qc_service.service import ingest
 from tests.conftest import ADMIN, PAYLOADS, project_spec, row_counts
+from tests.platforms.test_a2i import LOOPS as A2I_LOOPS
 from tests.platforms.test_gal import GOLD as GAL_GOLD
 from tests.platforms.test_gal import LABELS as GAL_LABELS
 from tests.platforms.test_mturk import OPTIONS_CSV
@@ -216,6 +217,35 @@ def test_real_get_another_label_files(run, client):
     # awk -F'\t': 5000 distinct lines, 1000 objects, 83 workers; 30 gold objects.
     assert counts(client, "barzan") == {"labels": 5000, "items": 1000, "annotators": 83,
                                         "gold": 30}  # fmt: skip
+
+
+def test_a2i_human_loop_outputs_as_json_lines(run, client, tmp_path):
+    make_project(client, "loops", [
+        {"name": "shade", "values": ["beige", "cream", "white"]},
+        {"name": "tags", "kind": "multilabel", "values": ["cotton", "silk"]},
+        {"name": "logo", "kind": "binary", "values": ["false", "true"]},
+        {"name": "label", "values": ["beige", "cream", "white"]},
+    ])  # fmt: skip
+    path = tmp_path / "loops.jsonl"
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in A2I_LOOPS))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(yaml.safe_dump({"item": "inputContent.taskObject",
+                                       "multilabel": ["tags"]}))  # fmt: skip
+    result = run("import", str(path), "-f", "a2i", "-p", "loops", "-m", str(mapping))
+    assert result.exit_code == 0, result.output
+    assert "7 labels read, 7 stored" in result.stdout
+    assert "unsupported_answer:notes 1" in result.stdout
+    assert counts(client, "loops") == {"labels": 7, "items": 2, "annotators": 2, "gold": 0}
+
+
+def test_real_a2i_output(run, client, tmp_path):
+    path = real("sagemaker_groundtruth/docs_a2i_output_custom_task_type.json")
+    make_project(client, "a2i", [{"name": "label", "values": ["a", "b"]}])
+    result = run("import", path, "-f", "a2i", "-p", "a2i")
+    assert result.exit_code == 0, result.output
+    # One worker's free-text transcription: not a label unless mapped.
+    assert "0 labels read" in result.stdout
+    assert "unsupported_answer:transcription 1" in result.stdout
 
 
 def test_real_label_studio_exports(run, client):

@@ -18,6 +18,7 @@ from qc_service.platforms.base import content_digest, iter_json_records, to_date
 
 def test_registry_names():
     assert sorted(ADAPTERS) == [
+        "a2i",
         "csv",
         "gal",
         "jsonl",
@@ -27,7 +28,7 @@ def test_registry_names():
         "toloka",
     ]
     assert all(isinstance(adapter, Adapter) for adapter in ADAPTERS.values())
-    with pytest.raises(KeyError, match="known: csv"):
+    with pytest.raises(KeyError, match="known: a2i, csv"):
         get_adapter("figure-eight")
 
 

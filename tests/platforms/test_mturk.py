@@ -116,7 +116,7 @@ def test_questions_of_a_results_header():
     assert found == {
         "sentiment": ("options", ("negative", "neutral", "positive")),
         "topics": ("options", ("food", "price", "service")),
-        "offensive": ("checkbox", ()),
+        "offensive": ("options", ("on",)),
         "comment": ("options", ("text",)),  # unless named whole in attributes
     }
 

@@ -95,3 +95,27 @@ def test_real_lambda_request_by_s3_reference_is_rejected_clearly(name):
     with pytest.raises(PayloadError) as caught:
         adapter.parse_webhook(payload(f"sagemaker_groundtruth/{name}").read_bytes(), Mapping())
     assert caught.value.errors[0]["field"] == "/payload/s3Uri"
+
+
+def test_radio_buttons_checkboxes_and_named_free_form_fields():
+    request = [
+        data_object(
+            "0",
+            "s3://b/1.jpg",
+            ("w1", {"shade": {"cream": True, "beige": False}, "tags": {"a": True, "b": True},
+                    "size": "L", "comment": "nice"}),
+            ("w2", {"shade": {"cream": False, "beige": False}, "tags": {"a": False}}),
+        )
+    ]  # fmt: skip
+    mapping = Mapping(
+        attributes={"shade": "shade", "tags": "tags", "size": "size"},
+        multilabel=frozenset({"tags"}),
+    )
+    batch = adapter.parse_webhook(request, mapping)
+    assert [(label.annotator, label.attribute, label.value) for label in batch.labels] == [
+        ("w1", "shade", "cream"),
+        ("w1", "tags", ["a", "b"]),
+        ("w1", "size", "L"),
+        ("w2", "tags", []),
+    ]
+    assert batch.skipped == {"unmapped:comment": 1, "empty_answer": 1}
