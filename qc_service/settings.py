@@ -72,6 +72,15 @@ class Settings:
             "of labels cost one refit.",
         },
     )
+    replay_retention_days: int = field(
+        default=30,
+        metadata={
+            "env": "QC_REPLAY_RETENTION_DAYS",
+            "doc": "Days a webhook delivery id or `Idempotency-Key` is remembered: a retry "
+            "within them gets the first answer back. Older records are pruned after refits "
+            "(at most hourly) and by `qc-service db prune`. 0: keep them forever.",
+        },
+    )
     secret_key: str = field(
         default="",
         metadata={

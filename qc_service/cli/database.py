@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
+from qc_service.service import retention
 from qc_service.settings import Settings
 from qc_service.store import db as store_db
+
+from .runtime import open_context
 
 
 @click.group()
@@ -42,3 +45,33 @@ def current() -> None:
     settings = Settings.from_env()
     engine = store_db.make_engine(settings.resolved_database_url)
     click.echo(f"database: {store_db.current_revision(engine)}  code: {store_db.head_revision()}")
+
+
+@db.command()
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    help="Forget records older than this many days. Default: QC_REPLAY_RETENTION_DAYS.",
+)
+def prune(days: int | None) -> None:
+    """Forget webhook delivery ids and Idempotency-Keys older than the retention window.
+
+    A retry within the window gets the first answer back; an older retry is
+    processed as new, and its labels' event ids keep it from storing anything twice.
+    The service also prunes after refits, at most hourly; run this from cron when
+    refits are rare, or to shrink the tables at once.
+
+    \b
+    Examples:
+      qc-service db prune               # older than QC_REPLAY_RETENTION_DAYS (default 30)
+      qc-service db prune --days 7
+    """
+    pruned = retention.prune_replay_records(open_context(), days)
+    if pruned is None:
+        click.echo("retention is off (QC_REPLAY_RETENTION_DAYS=0): nothing pruned; use --days")
+        return
+    click.echo(
+        f"pruned {pruned.webhook_deliveries} webhook deliveries and "
+        f"{pruned.idempotent_requests} idempotency keys stored before "
+        f"{pruned.before.isoformat(timespec='seconds')}"
+    )

@@ -7,7 +7,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from qc_service.service import fits
+from qc_service.service import fits, retention
 from qc_service.service.context import Context
 from qc_service.store import db
 from qc_service.store import jobs as job_store
@@ -40,6 +40,8 @@ def execute(
         if not job_store.claim(session, job_id):
             return False
         project_id = job_store.get_job(session, job_id).project_id
+    # Refit workers run wherever the service runs: a natural place for housekeeping.
+    retention.prune_if_due(ctx)
     started = time.perf_counter()
     try:
         fit = fits.run_fit(ctx, project_id, job_id)

@@ -47,6 +47,9 @@ class Context:
     principals: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
     #: Project id -> (project, attributes). Taxonomies are fixed once created.
     taxonomies: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
+    #: When this process last pruned replay records (``time.monotonic()``); see
+    #: :mod:`qc_service.service.retention`.
+    replay_pruned_at: float | None = None
 
     def changed(self, project_id: str) -> None:
         for callback in self.on_change:

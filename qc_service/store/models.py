@@ -120,7 +120,8 @@ class IdempotentRequest(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status: int
     body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    #: Indexed for pruning records older than the retention window.
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Job(SQLModel, table=True):
@@ -271,4 +272,5 @@ class WebhookDelivery(SQLModel, table=True):
     #: SHA-256 of the body: the same id with another body is refused, not replayed.
     body_hash: str = Field(max_length=64)
     answer: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    #: Indexed for pruning records older than the retention window.
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -99,6 +99,29 @@ def test_demo_builds_once_fits_and_exports(run, client, engine, tmp_path):
     assert target.read_bytes()[:4] == b"PAR1"
 
 
+def test_db_prune_forgets_replay_records_past_the_window(
+    run, client, project, engine, database_url, tmp_path
+):
+    from tests.service.test_retention import age
+
+    for key, days in (("old", 31), ("recent", 5)):
+        headers = {**ADMIN, "Idempotency-Key": key}
+        label = {"item": "i", "annotator": key, "attribute": "shade", "value": "cream"}
+        client.post("/api/v1/projects/shirts/labels", json={"labels": [label]}, headers=headers)
+        age(engine, "idempotent_request", "key", key, days)
+    result = run("db", "prune")
+    assert result.exit_code == 0, result.output
+    assert "pruned 0 webhook deliveries and 1 idempotency keys stored before" in result.stdout
+    assert row_counts(engine)["idempotent_request"] == 1
+    off = CliRunner().invoke(main, ["db", "prune"], env={
+        "DATABASE_URL": database_url, "QC_DATA_DIR": str(tmp_path),
+        "QC_REPLAY_RETENTION_DAYS": "0"})  # fmt: skip
+    assert off.exit_code == 0 and "retention is off" in off.stdout
+    assert row_counts(engine)["idempotent_request"] == 1
+    assert "1 idempotency keys" in run("db", "prune", "--days", "1").stdout
+    assert run("db", "prune", "--days", "0").exit_code == 2
+
+
 def test_export_of_a_missing_project_fails_cleanly(run):
     result = run("export", "-p", "nope")
     assert result.exit_code == 1 and "nope" in result.output
