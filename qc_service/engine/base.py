@@ -26,7 +26,15 @@ import numpy as np
 
 from qc_service.engine.encoding import LabelArrays
 
-__all__ = ["TIE_TOL", "BaseEstimator", "EMEstimator", "check_gold", "check_labels", "soft_mv"]
+__all__ = [
+    "TIE_TOL",
+    "BaseEstimator",
+    "EMEstimator",
+    "check_gold",
+    "check_labels",
+    "right_wrong_likelihood",
+    "soft_mv",
+]
 
 #: Two posteriors closer than this are a tie.
 TIE_TOL = 1e-9
@@ -100,6 +108,14 @@ def clamp(posteriors: np.ndarray, gold: np.ndarray | None) -> np.ndarray:
         posteriors[known] = 0.0
         posteriors[known, gold[known]] = 1.0
     return posteriors
+
+
+def right_wrong_likelihood(labels: LabelArrays, right: np.ndarray, wrong: np.ndarray) -> np.ndarray:
+    """Labels x K likelihoods of a symmetric-error model: ``right`` in each label's own
+    value column, ``wrong`` elsewhere (one value per label each)."""
+    out = np.repeat(np.asarray(wrong, dtype=float)[:, None], labels.n_values, axis=1)
+    out[np.arange(labels.n_labels), labels.value] = right
+    return out
 
 
 class BaseEstimator:
@@ -213,7 +229,8 @@ class EMEstimator(BaseEstimator):
 
     Subclasses define ``_m_step(labels, posteriors) -> None`` (sets the parameters),
     ``_item_log_lik(labels) -> (n_items, K)`` (log P(an item's labels | true value)),
-    and may check a warm start's shapes in ``_accept_init``. One iteration is an
+    ``label_likelihood(labels) -> (n_labels, K)`` (P(a label | true value)), and may
+    check a warm start's shapes in ``_accept_init``. One iteration is an
     M-step followed by an E-step, so the final ``posteriors_`` always agree with the
     final parameters and ``n_iter`` iterations here correspond to crowd-kit's
     ``n_iter`` (same initial majority vote, same order of steps).
@@ -228,6 +245,15 @@ class EMEstimator(BaseEstimator):
 
     def _item_log_lik(self, labels: LabelArrays) -> np.ndarray:
         raise NotImplementedError
+
+    def label_likelihood(self, labels: LabelArrays) -> np.ndarray:
+        """P(each label's value | true value t) under the fitted parameters, labels x K."""
+        raise NotImplementedError
+
+    def label_proba(self, labels: LabelArrays) -> np.ndarray:
+        """P(each label's value | its item's posterior): held-out labels' likelihood,
+        for labels the fit did not see on items it did."""
+        return (self.posteriors_[labels.item] * self.label_likelihood(labels)).sum(axis=1)
 
     def _accept_init(self, params: dict[str, np.ndarray], labels: LabelArrays) -> None:
         """Take a warm start's annotator parameters; unknown annotators get their average."""

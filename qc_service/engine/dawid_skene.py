@@ -123,10 +123,7 @@ class DawidSkene(EMEstimator):
             raise ValueError("init confusion_ must be n_annotators x n_values x n_values")
         super()._accept_init(params, labels)
 
-    def label_proba(self, labels: LabelArrays) -> np.ndarray:
-        """P(each label's value | the item's posterior), for held-out likelihood."""
+    def label_likelihood(self, labels: LabelArrays) -> np.ndarray:
+        """P(each label's value | true value t), labels x K: its annotator's confusion column."""
         confusion = self._extended("confusion_", labels.n_annotators)
-        out = np.zeros(labels.n_labels)
-        for t in range(confusion.shape[1]):
-            out += self.posteriors_[labels.item, t] * confusion[labels.annotator, t, labels.value]
-        return out
+        return confusion[labels.annotator, :, labels.value]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qc_service.engine.base import EMEstimator
+from qc_service.engine.base import EMEstimator, right_wrong_likelihood
 from qc_service.engine.encoding import LabelArrays
 
 __all__ = ["GLAD"]
@@ -131,9 +131,8 @@ class GLAD(EMEstimator):
         self.alpha_ = alpha
         self.beta_ = beta
 
-    def label_proba(self, labels: LabelArrays) -> np.ndarray:
-        """P(each label's value | the item's posterior), for held-out likelihood."""
+    def label_likelihood(self, labels: LabelArrays) -> np.ndarray:
+        """P(each label's value | true value t), labels x K."""
         alpha = self._extended("alpha_", labels.n_annotators)
         _, log_right, log_wrong = self._log_right_wrong(labels, alpha, self._beta(labels.n_items))
-        p = self.posteriors_[labels.item, labels.value]
-        return p * np.exp(log_right) + (1.0 - p) * np.exp(log_wrong)
+        return right_wrong_likelihood(labels, np.exp(log_right), np.exp(log_wrong))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qc_service.engine.base import EPS, EMEstimator
+from qc_service.engine.base import EPS, EMEstimator, right_wrong_likelihood
 from qc_service.engine.encoding import LabelArrays
 
 __all__ = ["OneCoin"]
@@ -82,8 +82,7 @@ class OneCoin(EMEstimator):
         )
         return out
 
-    def label_proba(self, labels: LabelArrays) -> np.ndarray:
-        """P(each label's value | the item's posterior), for held-out likelihood."""
+    def label_likelihood(self, labels: LabelArrays) -> np.ndarray:
+        """P(each label's value | true value t), labels x K."""
         skill = self._extended("skill_", labels.n_annotators)[labels.annotator]
-        p = self.posteriors_[labels.item, labels.value]
-        return p * skill + (1.0 - p) * (1.0 - skill) / max(labels.n_values - 1, 1)
+        return right_wrong_likelihood(labels, skill, (1.0 - skill) / max(labels.n_values - 1, 1))

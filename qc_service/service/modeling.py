@@ -163,7 +163,7 @@ def fit_attribute(
 def model_summary(problem: Problem) -> dict:
     """What a streaming E-step needs besides each annotator's parameters: the prior,
     the population-average parameters (for annotators the fit has not seen) and, for
-    ``auto``, the model it chose and its temperature."""
+    ``auto``, the model it chose and its calibration (temperature and floor)."""
     estimator = problem.estimator
     summary = {
         "prior": np.asarray(estimator.prior_).tolist(),
@@ -175,6 +175,7 @@ def model_summary(problem: Problem) -> dict:
     if hasattr(estimator, "selection_"):
         summary["chosen"] = estimator.selection_["method"]
         summary["temperature"] = estimator.selection_["temperature"]
+        summary["floor"] = estimator.selection_["floor"]
     return summary
 
 
@@ -199,6 +200,7 @@ def estimator_from_parameters(method: str, model: dict, rows: list[dict[str, lis
         return estimator
     auto = make_estimator("auto")
     auto.estimator_, auto.temperature_ = estimator, model["temperature"]
+    auto.floor_ = model.get("floor", 0.0)  # fits stored before auto had a floor: none
     return auto
 
 

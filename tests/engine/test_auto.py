@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qc_service.engine import Auto, DawidSkene
+from qc_service.engine import Auto, DawidSkene, LabelArrays, expected_calibration_error
 from qc_service.engine.auto import _sample
 
 from .conftest import synthetic
@@ -72,3 +72,43 @@ def test_a_fitted_candidate_warm_starts_only_its_own_model():
     ds = DawidSkene().fit(labels)
     auto = Auto(candidates=("dawid_skene",)).fit(labels, init=ds)
     assert auto.estimator_.n_iter_ <= 3
+
+
+def _ece(auto: Auto, truth: np.ndarray, items: np.ndarray) -> float:
+    right = auto.labels_[items] == truth[items]
+    return expected_calibration_error(auto.confidence_[items], right)
+
+
+def test_floor_calibrates_a_crowd_that_agrees_on_wrong_answers():
+    # on a tenth of the items every annotator gives the same wrong value: the labels
+    # are near unanimous there, so only gold can tell how often that happens
+    labels, truth = synthetic(n_items=1500, spammers=0.0, seed=7)
+    tricky = (np.random.default_rng(1).random(labels.n_items) < 0.1)[labels.item]
+    value = np.where(tricky, (truth[labels.item] + 1) % labels.n_values, labels.value)
+    labels = LabelArrays(labels.item, labels.annotator, value, labels.n_items,
+                         labels.n_annotators, labels.n_values)  # fmt: skip
+    gold = np.full(labels.n_items, -1)
+    gold[:500] = truth[:500]
+    unseen = np.arange(500, labels.n_items)  # scored against the truth gold did not give
+    with_floor = Auto().fit(labels, gold=gold)
+    without = Auto(floor=False).fit(labels, gold=gold)
+    assert with_floor.selected_on_ == "gold" and 0.05 < with_floor.floor_ < 0.3
+    assert without.floor_ == 0.0
+    assert _ece(with_floor, truth, unseen) < 0.05 < 0.1 < _ece(without, truth, unseen)
+    # the streaming E-step is calibrated like the fit
+    np.testing.assert_allclose(
+        with_floor.predict_proba(labels)[unseen], with_floor.posteriors_[unseen], atol=1e-3
+    )
+    # held-out labels cannot see it: without gold, temperature only
+    assert Auto().fit(labels).floor_ == 0.0
+
+
+def test_calibration_is_measured_on_all_labels_when_selection_used_a_sample():
+    # annotators have ~50 labels in a 2,000-label sample and ~500 in all: a temperature
+    # learned on the sample would over-soften the full fit's posteriors
+    labels, truth = synthetic(n_items=4000, n_annotators=40, per_item=5, seed=1)
+    sampled = Auto(select_max_labels=2000).fit(labels)
+    whole = Auto(select_max_labels=labels.n_labels).fit(labels)
+    assert sampled.method_ == whole.method_ == "dawid_skene"
+    assert abs(sampled.temperature_ - whole.temperature_) < 0.15
+    assert _ece(sampled, truth, np.arange(labels.n_items)) < 0.03

@@ -190,3 +190,17 @@ def test_deterministic(small):
     a, b = Auto().fit(labels), Auto().fit(labels)
     assert a.method_ == b.method_
     np.testing.assert_array_equal(a.posteriors_, b.posteriors_)
+
+
+@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+def test_label_proba_is_a_distribution_over_the_values_a_label_could_take(cls, small):
+    labels, _ = small
+    est = cls().fit(labels)
+    some = labels.subset(np.arange(0, labels.n_labels, 7))
+    each_value = [
+        est.label_proba(LabelArrays(some.item, some.annotator, np.full(some.n_labels, v),
+                                    some.n_items, some.n_annotators, some.n_values))
+        for v in range(labels.n_values)
+    ]  # fmt: skip
+    np.testing.assert_allclose(np.sum(each_value, axis=0), 1.0)
+    assert (np.argmax(each_value, axis=0) == est.labels_[some.item]).mean() > 0.9
