@@ -97,7 +97,7 @@ def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
         est = Auto().fit(labels, gold=train)
         seconds += time.perf_counter() - start
         posteriors[known[half == h]] = est.posteriors_[known[half == h]]
-        chose.append(f"{est.method_} T={est.temperature_:.2f}")
+        chose.append(f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f}")
     acc, ece = score(posteriors, gold)
     return {"acc": acc, "ece": ece, "time": seconds / 2, "iters": est.n_iter_,
             "chose": "; ".join(chose)}  # fmt: skip
@@ -112,7 +112,7 @@ def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool) -
     acc, ece = score(est.posteriors_, gold)
     row = {"acc": acc, "ece": ece, "time": seconds, "iters": est.n_iter_}
     if method == "auto":
-        row["chose"] = f"{est.method_} T={est.temperature_:.2f}"
+        row["chose"] = f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f}"
         start = time.perf_counter()
         make_estimator(method).fit(labels, init=est)
         row["warm"] = time.perf_counter() - start
