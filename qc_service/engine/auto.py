@@ -304,11 +304,10 @@ class Auto(BaseEstimator):
         n_gold = 0 if sample_gold is None else int((sample_gold >= 0).sum())
         self.selected_on_ = "gold" if n_gold >= max(self.min_gold, self.n_folds) else "labels"
         score = self._score_on_gold if self.selected_on_ == "gold" else self._score_on_labels
-        scores, evidence = score(sample, sample_gold, names, tol=self.select_tol)
+        scores, self.method_, evidence = score(sample, sample_gold, names, tol=self.select_tol)
         self.scores_ = {name: s[0] for name, s in scores.items()}
-        self.method_ = max(names, key=lambda n: (scores[n], -names.index(n)))
         if sample.n_labels == labels.n_labels:
-            return None, evidence[self.method_]
+            return None, evidence
         # the sample coded items compactly; only annotator parameters carry over
         fitted = _candidate(self.method_, self.select_tol).fit(sample, sample_gold)
         return {n: fitted.fitted_params()[n] for n in (*fitted._annotator_params, "prior_")}, None
@@ -324,7 +323,7 @@ class Auto(BaseEstimator):
         iterations instead of 3 x 26 from majority vote).
         """
         score = self._score_on_gold if self.selected_on_ == "gold" else self._score_on_labels
-        return score(labels, gold, [name], fitted.fitted_params(), tol=CALIBRATION_TOL)[1][name]
+        return score(labels, gold, [name], fitted.fitted_params(), tol=CALIBRATION_TOL)[2]
 
     def _score_on_gold(
         self,
@@ -333,13 +332,13 @@ class Auto(BaseEstimator):
         names: list[str],
         init: Any = None,
         tol: float | None = None,
-    ) -> tuple[dict[str, tuple[float, ...]], dict[str, Any]]:
-        """Cross-fitted gold accuracy (then log-loss) of each candidate, and its
-        calibration loss."""
+    ) -> tuple[dict[str, tuple[float, ...]], str, Any]:
+        """Cross-fitted gold accuracy (then log-loss) of each candidate, the best (the
+        first of equals), and its calibration loss."""
         known = np.flatnonzero(gold >= 0)
         fold = (_mix(known, 1, self.seed) % np.uint64(self.n_folds)).astype(np.int64)
         scores: dict[str, tuple[float, ...]] = {}
-        evidence: dict[str, Any] = {}
+        best, evidence = names[0], None
         for name in names:
             held = np.empty((len(known), sample.n_values))
             prior = np.empty((len(known), sample.n_values))
@@ -362,8 +361,9 @@ class Auto(BaseEstimator):
                 p = (1.0 - floor) * p + floor * prior[np.arange(len(truth)), truth]
                 return -float(np.log(np.maximum(p, 1e-300)).sum())
 
-            evidence[name] = neg_ll
-        return scores, evidence
+            if name == names[0] or scores[name] > scores[best]:
+                best, evidence = name, neg_ll  # a loser's held-out arrays are let go
+        return scores, best, evidence
 
     def _score_on_labels(
         self,
@@ -372,15 +372,15 @@ class Auto(BaseEstimator):
         names: list[str],
         init: Any = None,
         tol: float | None = None,
-    ) -> tuple[dict[str, tuple[float, ...]], dict[str, Any]]:
-        """Held-out label log-likelihood per label of each candidate, and its
-        calibration loss."""
+    ) -> tuple[dict[str, tuple[float, ...]], str, Any]:
+        """Held-out label log-likelihood per label of each candidate, the best (the
+        first of equals), and its calibration loss."""
         folds = fold_of(sample, self.n_folds, self.seed)
         # calibration needs two numbers: a bounded, hashed share of the held-out labels
         keep_every = -(-sample.n_labels // self.select_max_labels)
         thinned = fold_of(sample, keep_every, self.seed + 1) == 0
         scores: dict[str, tuple[float, ...]] = {}
-        evidence: dict[str, Any] = {}
+        best, evidence = names[0], None
         for name in names:
             total, parts = 0.0, []
             for f in range(self.n_folds):
@@ -405,8 +405,9 @@ class Auto(BaseEstimator):
                     total -= float(np.log(np.maximum((p * likelihood).sum(axis=1), 1e-300)).sum())
                 return total
 
-            evidence[name] = neg_ll if parts else None
-        return scores, evidence
+            if name == names[0] or scores[name] > scores[best]:
+                best, evidence = name, (neg_ll if parts else None)
+        return scores, best, evidence
 
     def predict_proba(self, labels: LabelArrays) -> np.ndarray:
         """One E-step of the chosen model, calibrated like the fit."""
