@@ -1,0 +1,37 @@
+"""The engine seen from the service: an ``auto`` fit survives being stored and rebuilt."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+
+from qc_service.engine import Auto
+from qc_service.service.modeling import (
+    annotator_parameters,
+    estimator_from_parameters,
+    model_summary,
+)
+from tests.engine.conftest import synthetic
+
+
+def test_a_stored_auto_fit_streams_with_its_temperature_and_floor():
+    labels, truth = synthetic(n_items=600, spammers=0.0, seed=7)
+    # the crowd agrees on a wrong answer on a tenth of the items: gold fits a floor
+    tricky = (np.arange(labels.n_items) % 10 == 0)[labels.item]
+    value = np.where(tricky, (truth[labels.item] + 1) % labels.n_values, labels.value)
+    labels = type(labels)(labels.item, labels.annotator, value, labels.n_items,
+                          labels.n_annotators, labels.n_values)  # fmt: skip
+    gold = np.where(np.arange(labels.n_items) < 300, truth, -1)
+    auto = Auto().fit(labels, gold=gold)
+    assert auto.floor_ > 0
+    problem = SimpleNamespace(estimator=auto)
+    summary = json.loads(json.dumps(model_summary(problem)))  # as stored
+    rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
+    rebuilt = estimator_from_parameters("auto", summary, rows)
+    assert (rebuilt.temperature_, rebuilt.floor_) == (auto.temperature_, auto.floor_)
+    np.testing.assert_allclose(rebuilt.predict_proba(labels), auto.predict_proba(labels))
+    # a fit stored before auto had a floor streams without one
+    del summary["floor"]
+    assert estimator_from_parameters("auto", summary, rows).floor_ == 0.0
