@@ -3,7 +3,9 @@
     .venv/bin/python bench/refit.py setup   # once: creates schema qc_bench, 1M labels
     .venv/bin/python bench/refit.py run     # times one refit; peak RSS of this process
 
-``QC_BENCH_POSTGRES_URL`` names the server (default: the local ``test`` database).
+``QC_BENCH_POSTGRES_URL`` names the server (default: the local ``test`` database),
+``QC_BENCH_SCHEMA`` the schema (default ``qc_bench``), so that parallel benchmarks on
+one server keep apart.
 Setup uses COPY so it takes seconds; the run is what the service does in a job.
 """
 
@@ -26,7 +28,7 @@ from qc_service.store import db
 BASE_URL = os.environ.get(
     "QC_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SCHEMA = "qc_bench"
+SCHEMA = os.environ.get("QC_BENCH_SCHEMA", "qc_bench")
 URL = f"{BASE_URL}?options={quote(f'-csearch_path={SCHEMA}')}"
 PROJECT = "bench"
 VALUES = ["white", "off-white", "cream", "beige", "light gray"]

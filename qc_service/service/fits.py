@@ -186,8 +186,6 @@ def _result_rows(
     distribution, keys, labels, confidence = _posterior_view(fit)
     wrong = _wrong(fit)
     conflict, gold_wrong = _gold_conflicts(fit)
-    verdict_items = {item_id for item_id, _, source in gold if source == "verdict"}
-    control_items = {item_id for item_id, _, source in gold if source != "verdict"}
     labels_of = fit.problems[0].labels
     per_item = np.maximum(fit.labels_per_item, 1)
     spammer = np.array([status == "suspected_spammer" for status in statuses], dtype=float)
@@ -201,35 +199,24 @@ def _result_rows(
         )
         / per_item
     )
+    gold_items = np.array([item_id for item_id, _, _ in gold], dtype=np.int64)
+    from_verdict = np.array([source == "verdict" for _, _, source in gold], dtype=bool)
+    reviewed = np.isin(fit.item_ids, gold_items[from_verdict])
+    gold_conflict = conflict & np.isin(fit.item_ids, gold_items[~from_verdict])
+    assessment = assess(
+        policy,
+        confidence,
+        fit.labels_per_item,
+        Evidence(
+            reviewed=reviewed,
+            gold_conflict=gold_conflict,
+            suspect_share=suspect_share,
+            annotator_accuracy=np.where(fit.labels_per_item > 0, annotator_accuracy, np.nan),
+        ),
+    )
+    priority = np.where(reviewed, 0.0, np.where(gold_conflict, gold_wrong, wrong))
+    flag_json = {flags: json.dumps(list(flags)) for flags in set(assessment.flags)}
     n = len(fit.item_ids)
-    item_statuses: list[str] = []
-    item_flags: list[str] = []
-    flag_json: dict[tuple[str, ...], str] = {}
-    priority = wrong.copy()
-    for row, item_id in enumerate(fit.item_ids.tolist()):
-        n_labels = int(fit.labels_per_item[row])
-        reviewed = item_id in verdict_items
-        gold_conflict = bool(conflict[row]) and item_id in control_items
-        status, flags = assess(
-            policy,
-            float(confidence[row]),
-            n_labels,
-            Evidence(
-                reviewed=reviewed,
-                gold_conflict=gold_conflict,
-                suspect_share=float(suspect_share[row]),
-                annotator_accuracy=float(annotator_accuracy[row]) if n_labels else None,
-            ),
-        )
-        if reviewed:
-            priority[row] = 0.0
-        elif gold_conflict:
-            priority[row] = gold_wrong[row]
-        item_statuses.append(status)
-        key = tuple(flags)
-        if key not in flag_json:
-            flag_json[key] = json.dumps(flags)
-        item_flags.append(flag_json[key])
     return fit_store.ResultColumns(
         attribute_id=np.full(n, fit.attribute.id, dtype=np.int64),
         item_id=fit.item_ids.astype(np.int64),
@@ -237,8 +224,8 @@ def _result_rows(
         confidence=np.asarray(confidence, dtype=float),
         distribution=fit_store.distribution_json(keys, distribution),
         n_labels=fit.labels_per_item.astype(np.int64),
-        status=item_statuses,
-        flags=item_flags,
+        status=assessment.status,
+        flags=[flag_json[flags] for flags in assessment.flags],
         priority=priority,
     )
 

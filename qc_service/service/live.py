@@ -95,30 +95,36 @@ def touched_statuses(
         else:
             distributions.update(_e_step(attribute, summary, params, labelled))
     policy = Policy(project.target_confidence, project.min_labels, project.max_labels)
-    statuses = []
+    answers = []
     for item_id, attribute_id in pairs:
-        attribute = attributes_by_id[attribute_id]
-        known = gold.get((item_id, attribute_id))
-        label: str | list[str] | None = None
-        confidence: float | None = None
         distribution = distributions.get((item_id, attribute_id))
-        if distribution is not None:
-            label, confidence = label_and_confidence(attribute, distribution)
-        status, _flags = assess(
-            policy,
-            confidence,
-            len(given.get((item_id, attribute_id), [])),
-            Evidence(reviewed=known is not None and known[1] == "verdict"),
+        answers.append(
+            (None, None)
+            if distribution is None
+            else label_and_confidence(attributes_by_id[attribute_id], distribution)
         )
-        statuses.append(
-            ItemStatus(
-                item=item_keys[item_id],
-                attribute=attribute.name,
-                status=status,
-                label=label,
-                confidence=confidence,
+    assessment = assess(
+        policy,
+        np.array([np.nan if confidence is None else confidence for _, confidence in answers]),
+        np.array([len(given.get(pair, [])) for pair in pairs], dtype=np.int64),
+        Evidence(
+            reviewed=np.array(
+                [gold.get(pair, (None, None))[1] == "verdict" for pair in pairs], dtype=bool
             )
+        ),
+    )
+    statuses = [
+        ItemStatus(
+            item=item_keys[item_id],
+            attribute=attributes_by_id[attribute_id].name,
+            status=status,
+            label=label,
+            confidence=confidence,
         )
+        for (item_id, attribute_id), (label, confidence), status in zip(
+            pairs, answers, assessment.status, strict=True
+        )
+    ]
     return statuses
 
 

@@ -11,6 +11,7 @@ from qc_service.engine import (
     reliability,
     spammer_score,
 )
+from qc_service.engine.dawid_skene import confusion_counts
 
 from .conftest import load_dataset, synthetic
 
@@ -34,6 +35,30 @@ def test_credible_interval_narrows_with_labels():
     width = rel.accuracy_high - rel.accuracy_low
     few, many = np.argsort(rel.n_labels)[:5], np.argsort(rel.n_labels)[-5:]
     assert width[few].mean() > width[many].mean()
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_credible_interval_matches_monte_carlo(k):
+    """The interval is the 2.5 % and 97.5 % quantiles of sum_k prior_k * pi[k, k] with
+    each confusion row Dirichlet(1 + soft counts): compare with 100,000 draws."""
+    labels, _ = synthetic(n_items=500, n_annotators=40, k=k, per_item=4, seed=7)
+    labels = LabelArrays.from_codes(  # a few annotators with almost no labels
+        np.r_[labels.item, 0, 1, 2],
+        np.r_[labels.annotator, 40, 40, 41],
+        np.r_[labels.value, 0, 1, 0],
+    )
+    est = DawidSkene().fit(labels)
+    rel = reliability(est, labels)
+    alpha = confusion_counts(labels, est.posteriors_) + 1.0
+    a_kk = np.diagonal(alpha, axis1=1, axis2=2)
+    draws = np.random.default_rng(0).beta(
+        a_kk, alpha.sum(axis=2) - a_kk, size=(100_000, *a_kk.shape)
+    ) @ np.asarray(est.prior_)
+    low, high = np.quantile(draws, [0.025, 0.975], axis=0)
+    tolerance = np.where(rel.n_labels >= 12, 0.008, 0.025)
+    assert (np.abs(rel.accuracy_low - low) < tolerance).all()
+    assert (np.abs(rel.accuracy_high - high) < tolerance).all()
+    assert (rel.n_labels < 12).sum() >= 2
 
 
 def test_spammer_score_extremes():
