@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/refit.py setup   # once: creates schema qc_bench, 1M labels
     .venv/bin/python bench/refit.py run     # times one refit; peak RSS of this process
+    .venv/bin/python bench/refit.py run first    # ... as the project's first fit
+    .venv/bin/python bench/refit.py run changed  # ... with every stored result changed
 
 ``QC_BENCH_POSTGRES_URL`` names the server (default: the local ``test`` database),
 ``QC_BENCH_SCHEMA`` the schema (default ``qc_bench``), so that parallel benchmarks on
 one server keep apart.
-Setup uses COPY so it takes seconds; the run is what the service does in a job.
+Setup uses COPY so it takes seconds; the run is what the service does in a job. A
+plain run refits unchanged labels, so publishing writes nothing; ``first`` deletes the
+stored results beforehand (every row is inserted), ``changed`` nudges every stored
+confidence (every row is updated: after a refit on 1 % more labels most are).
 """
 
 from __future__ import annotations
@@ -96,11 +101,24 @@ def setup() -> None:
     print(f"set up {len(item):,} labels on {N_ITEMS:,} items by {N_ANNOTATORS:,} annotators")
 
 
-def run() -> None:
+#: What a run does to the stored results before the timed refit.
+SCENARIOS = {
+    "unchanged": None,
+    "first": "DELETE FROM result WHERE project_id = :p",
+    "changed": "UPDATE result SET confidence = confidence + 1e-9 WHERE project_id = :p",
+}
+
+
+def run(scenario: str = "unchanged") -> None:
     from qc_service.service import fits
 
     settings = Settings.from_env({}, database_url=URL)
     ctx = Context(settings=settings, engine=db.make_engine(URL))
+    if SCENARIOS[scenario] is not None:
+        with ctx.engine.begin() as connection:
+            connection.execute(sa.text(SCENARIOS[scenario]), {"p": PROJECT})
+        with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE result"))
     started = time.perf_counter()
     fit = fits.run_fit(ctx, PROJECT)
     total = time.perf_counter() - started
@@ -109,7 +127,7 @@ def run() -> None:
     publish = total - timings["load_seconds"] - timings["fit_seconds"]
     summary = fit.detail["attributes"]["shade"]
     print(
-        f"refit of {summary['n_labels']:,} labels: {total:.2f} s "
+        f"{scenario} refit of {summary['n_labels']:,} labels: {total:.2f} s "
         f"(load {timings['load_seconds']:.2f}, fit {timings['fit_seconds']:.2f}, "
         f"publish {publish:.2f}); n_iter {summary['problems']['']['n_iter']}; "
         f"peak RSS {peak_mb:.0f} MB"
@@ -117,4 +135,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    {"setup": setup, "run": run}[sys.argv[1]]()
+    {"setup": setup, "run": run}[sys.argv[1]](*sys.argv[2:])

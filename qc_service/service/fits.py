@@ -29,6 +29,7 @@ from qc_service.service.modeling import (
     attribute_reliability,
     confused_pairs,
     fit_attribute,
+    known_values,
     model_summary,
 )
 from qc_service.service.status import Evidence, Policy, assess
@@ -63,7 +64,9 @@ def run_fit(ctx: Context, project_id: str, job_id: str | None = None) -> Fit:
         loaded = [
             (
                 attribute,
-                fit_store.load_attribute_labels(session, project_id, attribute.id),
+                fit_store.load_attribute_labels(
+                    session, project_id, attribute.id, known_values(attribute)
+                ),
                 fit_store.load_gold(session, project_id, attribute.id),
             )
             for attribute in attributes

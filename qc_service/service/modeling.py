@@ -77,6 +77,12 @@ def problem_values(attribute: Attribute) -> list[tuple[str, list[str]]]:
     return [("", list(attribute.values))]
 
 
+def known_values(attribute: Attribute) -> list[str] | None:
+    """Every value a stored label of ``attribute`` can have, when there are few (a
+    multilabel attribute stores any set of its tags: None)."""
+    return None if attribute.kind == "multilabel" else list(attribute.values)
+
+
 def value_codes(attribute: Attribute, stored: list[str]) -> dict[str, np.ndarray]:
     """Per problem, the value code of each distinct stored value (see ``problem_values``)."""
     if attribute.kind == "multilabel":

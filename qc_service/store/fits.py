@@ -99,8 +99,14 @@ def distribution_json(keys: Sequence[str], matrix: np.ndarray) -> list[str]:
     return pc.binary_join_element_wise(*parts, "").to_pylist()
 
 
-def load_attribute_labels(session: Session, project_id: str, attribute_id: int) -> AttributeLabels:
+def load_attribute_labels(
+    session: Session, project_id: str, attribute_id: int, values: Sequence[str] | None = None
+) -> AttributeLabels:
     """Current labels of one attribute: newest per (item, annotator), retracted ones out.
+
+    ``values``: every value the labels can have, when known in advance (a categorical
+    attribute's); on PostgreSQL it spares a scan for the distinct ones, unless a
+    label has another value.
 
     One query; on PostgreSQL it answers one packed binary string that numpy reads in
     place, so a million labels never become a million Python objects. Rows are sorted
@@ -113,7 +119,7 @@ def load_attribute_labels(session: Session, project_id: str, attribute_id: int) 
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         item, annotator, label_id, dropped, codes, distinct = _copy_columns(
-            connection, project_id, attribute_id
+            connection, project_id, attribute_id, values
         )
     else:
         rows = connection.execute(query).all()
@@ -127,10 +133,14 @@ def load_attribute_labels(session: Session, project_id: str, attribute_id: int) 
         dropped = np.fromiter(retracted, dtype=bool, count=len(rows))
         distinct, codes = np.unique(np.array(values, dtype=object), return_inverse=True)
         distinct = [str(v) for v in distinct]
-    order = np.lexsort((label_id, annotator, item))
+    # ids are non-negative int4, so one int64 orders by (item, annotator): a sort on
+    # two keys instead of three, several times faster
+    pair = (item << 32) | annotator
+    order = np.lexsort((label_id, pair))
     item, annotator, dropped, codes = item[order], annotator[order], dropped[order], codes[order]
+    pair = pair[order]
     last_of_run = np.ones(len(item), dtype=bool)
-    last_of_run[:-1] = (item[1:] != item[:-1]) | (annotator[1:] != annotator[:-1])
+    last_of_run[:-1] = pair[1:] != pair[:-1]
     keep = last_of_run & ~dropped
     return AttributeLabels(item[keep], annotator[keep], codes[keep].astype(np.int64), distinct)
 
@@ -141,25 +151,32 @@ _PACKED_LABEL = np.dtype(
 )
 
 
-def _copy_columns(connection, project_id: str, attribute_id: int) -> tuple:
+def _copy_columns(
+    connection, project_id: str, attribute_id: int, values: Sequence[str] | None
+) -> tuple:
     """The five label columns as arrays (PostgreSQL), in one round trip.
 
-    The server numbers the distinct values and packs every row as fixed-width binary
+    The server numbers the values (by their position in ``values``, or else in the
+    distinct values it finds) and packs every row as fixed-width binary
     (``int4send`` and friends) into one ``bytea``, which numpy reads in place: a
     per-row protocol message, or formatting and parsing text, costs more than the row.
     """
-    statement = text(
-        """
-        WITH distinct_values AS (
-            SELECT coalesce(array_agg(value ORDER BY value), '{}') AS all_values FROM (
+    all_values = (
+        "SELECT CAST(:values AS text[]) AS all_values"
+        if values is not None
+        else """SELECT coalesce(array_agg(value ORDER BY value), '{}') AS all_values FROM (
                 SELECT DISTINCT value FROM label
                 WHERE project_id = :project_id AND attribute_id = :attribute_id
-            ) AS d
-        )
+            ) AS d"""
+    )
+    statement = text(
+        f"""
+        WITH distinct_values AS ({all_values})
         SELECT all_values, (
             SELECT string_agg(
                 int4send(l.item_id) || int4send(l.annotator_id) || int8send(l.id)
-                || boolsend(l.retracted) || int4send(array_position(all_values, l.value) - 1),
+                || boolsend(l.retracted)
+                || int4send(coalesce(array_position(all_values, l.value), 0) - 1),
                 ''::bytea
             )
             FROM label AS l
@@ -168,13 +185,16 @@ def _copy_columns(connection, project_id: str, attribute_id: int) -> tuple:
         FROM distinct_values
         """
     )
-    values, packed = connection.execute(
-        statement, {"project_id": project_id, "attribute_id": attribute_id}
-    ).one()
+    params = {"project_id": project_id, "attribute_id": attribute_id}
+    if values is not None:
+        params["values"] = list(values)
+    found, packed = connection.execute(statement, params).one()
     rows = np.frombuffer(packed or b"", dtype=_PACKED_LABEL)
     columns = [rows[name].astype(np.int64) for name in ("item", "annotator", "id", "code")]
     item, annotator, label_id, codes = columns
-    return item, annotator, label_id, rows["dropped"].astype(bool), codes, list(values)
+    if values is not None and (codes < 0).any():  # a value outside ``values``
+        return _copy_columns(connection, project_id, attribute_id, None)
+    return item, annotator, label_id, rows["dropped"].astype(bool), codes, list(found)
 
 
 def load_gold(session: Session, project_id: str, attribute_id: int) -> list[tuple[int, str, str]]:
