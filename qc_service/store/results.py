@@ -326,20 +326,19 @@ def reapply_verdicts(session: Session, project_id: str) -> None:
     arrived would otherwise publish that item as flagged again, and it would
     re-enter the review queue until the next refit.
     """
-    verdict = (
-        select(Gold.value)
+    session.execute(
+        update(Result)
         .where(
+            Result.project_id == project_id,
+            Result.status != "reviewed",
+            # a join (UPDATE ... FROM gold): driven by the few verdicts, not one
+            # subquery per result row
             Gold.project_id == Result.project_id,
             Gold.item_id == Result.item_id,
             Gold.attribute_id == Result.attribute_id,
             Gold.source == "verdict",
         )
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Result)
-        .where(Result.project_id == project_id, Result.status != "reviewed", verdict.is_not(None))
-        .values(status="reviewed", flags=[], priority=0.0, label=verdict, confidence=1.0)
+        .values(status="reviewed", flags=[], priority=0.0, label=Gold.value, confidence=1.0)
         .execution_options(synchronize_session=False)
     )
 
