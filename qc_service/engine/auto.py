@@ -92,21 +92,25 @@ def fold_of(labels: LabelArrays, n_folds: int, seed: int = 0) -> np.ndarray:
     return (_mix(labels.item, labels.annotator, seed) % np.uint64(n_folds)).astype(np.int64)
 
 
-def _tempered(posteriors: np.ndarray, temperature: float) -> np.ndarray:
-    logp = np.log(np.maximum(posteriors, 1e-300)) / temperature
+def _log(posteriors: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(posteriors, 1e-300))
+
+
+def _tempered(log_posteriors: np.ndarray, temperature: float) -> np.ndarray:
+    logp = log_posteriors / temperature
     logp -= logp.max(axis=1, keepdims=True)
     p = np.exp(logp)
     return p / p.sum(axis=1, keepdims=True)
 
 
 def _calibrated(
-    posteriors: np.ndarray, prior: np.ndarray, temperature: float, floor: float
+    log_posteriors: np.ndarray, prior: np.ndarray, temperature: float, floor: float
 ) -> np.ndarray:
     """softmax(log p / T), then a share ``floor`` of the mass given to the class prior
     (see the module docstring)."""
-    p = _tempered(posteriors, temperature)
+    p = _tempered(log_posteriors, temperature)
     if floor > 0:
-        p = (1.0 - floor) * p + floor * np.asarray(prior)[None, :]
+        p = (1.0 - floor) * p + floor * np.asarray(prior)  # one prior, or one per row
     return p
 
 
@@ -258,7 +262,10 @@ class Auto(BaseEstimator):
                     on_gold = self.floor and self.selected_on_ == "gold"
                     self.temperature_, self.floor_ = _fit_calibration(evidence, on_gold)
         posteriors = _calibrated(
-            self.estimator_.posteriors_, self.estimator_.prior_, self.temperature_, self.floor_
+            _log(self.estimator_.posteriors_),
+            self.estimator_.prior_,
+            self.temperature_,
+            self.floor_,
         )
         clamp(posteriors, gold)
         for attr in ("prior_", "log_likelihood_", "n_iter_", "converged_"):
@@ -350,16 +357,16 @@ class Auto(BaseEstimator):
                 prior[fold == f] = est.prior_
             truth = gold[known]
             correct = float((held.argmax(axis=1) == truth).mean())
-            log_loss = float(np.log(np.maximum(held[np.arange(len(truth)), truth], 1e-300)).mean())
+            held = _log(held)
+            log_loss = float(held[np.arange(len(truth)), truth].mean())
             scores[name] = (correct, log_loss)
 
             def neg_ll(
                 t: float, floor: float, held: np.ndarray = held, prior: np.ndarray = prior,
                 truth: np.ndarray = truth,
             ) -> float:  # fmt: skip
-                p = _tempered(held, t)[np.arange(len(truth)), truth]
-                p = (1.0 - floor) * p + floor * prior[np.arange(len(truth)), truth]
-                return -float(np.log(np.maximum(p, 1e-300)).sum())
+                p = _calibrated(held, prior, t, floor)[np.arange(len(truth)), truth]
+                return -float(_log(p).sum())
 
             if name == names[0] or scores[name] > scores[best]:
                 best, evidence = name, neg_ll  # a loser's held-out arrays are let go
@@ -391,18 +398,19 @@ class Auto(BaseEstimator):
                 test_labels = sample.subset(test)
                 likelihood = est.label_likelihood(test_labels)
                 posterior = est.posteriors_[test_labels.item]
-                total += float(
-                    np.log(np.maximum((posterior * likelihood).sum(axis=1), 1e-300)).sum()
-                )
+                total += float(_log((posterior * likelihood).sum(axis=1)).sum())
+                # float32 logs (nothing underflows): these labels x K arrays are the
+                # largest thing auto keeps on small sets
                 rows = thinned[test]
-                parts.append((posterior[rows], likelihood[rows], est.prior_))
+                log_posterior = _log(posterior[rows]).astype(np.float32)
+                parts.append((log_posterior, likelihood[rows].astype(np.float32), est.prior_))
             scores[name] = (total / sample.n_labels,)
 
             def neg_ll(t: float, floor: float, parts: list = parts) -> float:
                 total = 0.0
-                for posterior, likelihood, prior in parts:
-                    p = _calibrated(posterior, prior, t, floor)
-                    total -= float(np.log(np.maximum((p * likelihood).sum(axis=1), 1e-300)).sum())
+                for log_posterior, likelihood, prior in parts:
+                    p = _calibrated(log_posterior, prior, t, floor)
+                    total -= float(_log((p * likelihood).sum(axis=1)).sum())
                 return total
 
             if name == names[0] or scores[name] > scores[best]:
@@ -412,7 +420,7 @@ class Auto(BaseEstimator):
     def predict_proba(self, labels: LabelArrays) -> np.ndarray:
         """One E-step of the chosen model, calibrated like the fit."""
         return _calibrated(
-            self.estimator_.predict_proba(labels),
+            _log(self.estimator_.predict_proba(labels)),
             self.estimator_.prior_,
             self.temperature_,
             self.floor_,
