@@ -7,6 +7,11 @@ fixed total rate, round-robin over the three endpoints and over page cursors
 collected beforehand; each latency counts from the time its request was due, so a
 stalled server cannot hide its queue. Every loop is bounded in time.
 
+Wall-clock latency on a shared machine says as much about the neighbours as about
+the service, so the run also reports CPU per request: of the gunicorn processes
+(from /proc) and of this load generator (its own process time). PostgreSQL's share
+is neither.
+
     .venv/bin/python bench/refit.py setup && .venv/bin/python bench/refit.py run
     .venv/bin/python bench/reads.py --rate 200 --seconds 30
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import threading
@@ -52,6 +58,28 @@ def page_paths(port: int, endpoint: str, key: str) -> list[str]:
             break
         path = f"{base}&cursor={answer['next_cursor']}"
     return paths
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on; the command name may hold spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def process_tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (gunicorn's workers)."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat_fields(int(entry.name))[1]) == pid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+    ticks = 0
+    for each in pids:
+        fields = _stat_fields(each)
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def steady_reads(port: int, targets: dict[str, list[str]], rate: float, seconds: float) -> dict:
@@ -116,13 +144,24 @@ def main() -> None:
             "review/queue": page_paths(args.port, "review/queue", "queue"),
         }
         steady_reads(args.port, targets, args.rate, min(args.seconds, 5.0))  # warm up
+        server_cpu, client_cpu = process_tree_cpu(server.pid), time.process_time()
+        started = time.monotonic()
         result = steady_reads(args.port, targets, args.rate, args.seconds)
+        elapsed = time.monotonic() - started
+        server_cpu = process_tree_cpu(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
+    served = sum(figures["requests"] for figures in result.values())
     print(f"{args.rate:.0f} req/s for {args.seconds:.0f} s, gunicorn 2 workers, PostgreSQL")
     for name, figures in result.items():
         print(f"{name:14} {figures}")
+    print(
+        f"served {served} in {elapsed:.1f} s ({served / elapsed:.0f} req/s); CPU per request:"
+        f" server {1000 * server_cpu / served:.2f} ms, load generator"
+        f" {1000 * client_cpu / served:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import orjson
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
@@ -133,13 +134,20 @@ def endpoint(
     return decorate
 
 
+def to_json(document: object) -> bytes:
+    """JSON for an answer built as plain dicts and lists, written as pydantic's
+    ``model_dump_json`` writes the model it stands for (datetimes in RFC 3339 with
+    ``Z`` for UTC, NaN as null), at a fraction of the cost."""
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
+
+
 def render(result: object, default_status: int) -> Response:
     if isinstance(result, Response):
         return result
     status, extra_headers = default_status, {}
     if isinstance(result, tuple):
         result, status, extra_headers = result
-    payload = result.model_dump_json() if isinstance(result, BaseModel) else json.dumps(result)
+    payload = result.model_dump_json() if isinstance(result, BaseModel) else to_json(result)
     return Response(payload, status=status, mimetype="application/json", headers=extra_headers)
 
 

@@ -16,12 +16,12 @@ from typing import Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qc_service.errors import FieldError, InvalidInput, NotFound
+from qc_service.errors import FieldError, InvalidInput
 from qc_service.events import EventBatch, Retraction
 from qc_service.schemas.labels import EventIngestResult, GoldIn, GoldResult, IngestResult
 from qc_service.service.context import Context
 from qc_service.service.live import touched_statuses
-from qc_service.service.taxonomy import check_answers
+from qc_service.service.taxonomy import check_answers, load_taxonomy
 from qc_service.store import db
 from qc_service.store import labels as label_store
 from qc_service.store import projects as project_store
@@ -67,22 +67,6 @@ Result = TypeVar("Result", bound=IngestResult)
 
 def request_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
-
-
-def _load_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]]:
-    taxonomy = ctx.taxonomies.get_or_load(project_id, lambda: _read_taxonomy(ctx, project_id))
-    if taxonomy is None:
-        raise NotFound(f"project {project_id!r} does not exist")
-    return taxonomy
-
-
-def _read_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]] | None:
-    with db.session_scope(ctx.engine) as session:
-        project = project_store.get_project(session, project_id)
-        if project is None:
-            return None
-        attributes = project_store.list_attributes(session, project_id)
-    return project, {a.name: a for a in attributes}
 
 
 def ingest_labels(
@@ -190,7 +174,7 @@ def _ingest(
 ) -> tuple[Result, bool]:
     """The one write path: check every answer against the taxonomy, then store the
     whole batch in one transaction, or nothing. Answers (result, replayed)."""
-    project, attributes = _load_taxonomy(ctx, project_id)
+    project, attributes = load_taxonomy(ctx, project_id)
     label_values, label_errors = check_answers(
         attributes, [(label.attribute, label.value) for label in labels], "/labels"
     )

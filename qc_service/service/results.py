@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from qc_service.errors import FieldError, InvalidInput, NotFound
@@ -10,12 +11,11 @@ from qc_service.schemas.results import (
     ItemResults,
     LabelBehind,
     ResultOut,
-    ResultsPage,
     ResultsQuery,
 )
 from qc_service.service.context import Context
 from qc_service.service.pagination import decode_cursor, encode_cursor
-from qc_service.service.taxonomy import answer_of
+from qc_service.service.taxonomy import answer_of, load_taxonomy
 from qc_service.store import db
 from qc_service.store import labels as label_store
 from qc_service.store import projects as project_store
@@ -30,7 +30,7 @@ def attributes_of(session, project_id: str) -> list[Attribute]:
     return project_store.list_attributes(session, project_id)
 
 
-def attribute_filter(attributes: list[Attribute], name: str | None) -> int | None:
+def attribute_filter(attributes: Iterable[Attribute], name: str | None) -> int | None:
     """The id of the attribute named in a query filter; 422 if the project has none."""
     if name is None:
         return None
@@ -43,8 +43,17 @@ def attribute_filter(attributes: list[Attribute], name: str | None) -> int | Non
     )
 
 
+def read_filter(ctx: Context, project_id: str, attribute: str | None) -> int | None:
+    """For a list read: 404 unless the project exists, then the attribute filter's id.
+    From the per-process taxonomy cache, so a page read costs one query."""
+    _, attributes = load_taxonomy(ctx, project_id)
+    return attribute_filter(attributes.values(), attribute)
+
+
 def result_out(row) -> dict:
-    """A result row as the fields of ``ResultOut``."""
+    """A result row as the fields of ``ResultOut``, in their JSON form (list pages are
+    built from these dicts without a model per row; tests validate them against the
+    model)."""
     return {
         "item": row.item,
         "attribute": row.attribute,
@@ -66,24 +75,25 @@ def _kind(kind: str) -> Attribute:
     return Attribute(project_id="", position=0, name="", kind=kind, values=[])
 
 
-def list_results(ctx: Context, project_id: str, query: ResultsQuery) -> ResultsPage:
+def list_results(ctx: Context, project_id: str, query: ResultsQuery) -> dict:
+    """A page of results: the JSON form of ``ResultsPage``."""
     position = decode_cursor(query.cursor, ("after",))
-    with db.session_scope(ctx.engine) as session:
-        attributes = attributes_of(session, project_id)
+    attribute_id = read_filter(ctx, project_id, query.attribute)
+    with db.read_scope(ctx.engine) as connection:
         rows = result_store.results_page(
-            session,
+            connection,
             project_id,
-            attribute_id=attribute_filter(attributes, query.attribute),
+            attribute_id=attribute_id,
             status=query.status,
             after_id=int(position["after"]) if position else 0,
             limit=query.limit + 1,
         )
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    return ResultsPage(
-        results=[ResultOut(**result_out(row)) for row in rows],
-        next_cursor=encode_cursor({"after": rows[-1].id}) if more else None,
-    )
+    return {
+        "results": [result_out(row) for row in rows],
+        "next_cursor": encode_cursor({"after": rows[-1].id}) if more else None,
+    }
 
 
 def item_results(ctx: Context, project_id: str, item: str) -> ItemResults:

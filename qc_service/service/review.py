@@ -16,14 +16,13 @@ from qc_service.schemas.results import (
     ClaimIn,
     ClaimsOut,
     QueueEntry,
-    QueuePage,
     QueueQuery,
     VerdictIn,
     VerdictOut,
 )
 from qc_service.service.context import Context
 from qc_service.service.pagination import decode_cursor, encode_cursor
-from qc_service.service.results import attribute_filter, attributes_of, result_out
+from qc_service.service.results import attribute_filter, attributes_of, read_filter, result_out
 from qc_service.service.taxonomy import answer_of, check_answers
 from qc_service.store import db
 from qc_service.store import labels as label_store
@@ -36,20 +35,25 @@ from qc_service.store.models import Verdict, utcnow
 _CLAIM_ROUNDS = 5
 
 
-def _entry(row) -> QueueEntry:
-    return QueueEntry(
-        **result_out(row), claimed_by=row.claimed_by, claim_expires_at=row.claim_expires_at
-    )
+def _entry(row) -> dict:
+    """A queue row as the fields of ``QueueEntry`` (``claim_expires_at`` a datetime,
+    which the API's JSON encoder writes as pydantic would)."""
+    return {
+        **result_out(row),
+        "claimed_by": row.claimed_by,
+        "claim_expires_at": row.claim_expires_at,
+    }
 
 
-def queue(ctx: Context, project_id: str, query: QueueQuery) -> QueuePage:
+def queue(ctx: Context, project_id: str, query: QueueQuery) -> dict:
+    """A page of the queue: the JSON form of ``QueuePage``."""
     position = decode_cursor(query.cursor, ("priority", "id"))
-    with db.session_scope(ctx.engine) as session:
-        attributes = attributes_of(session, project_id)
+    attribute_id = read_filter(ctx, project_id, query.attribute)
+    with db.read_scope(ctx.engine) as connection:
         rows = result_store.queue_page(
-            session,
+            connection,
             project_id,
-            attribute_id=attribute_filter(attributes, query.attribute),
+            attribute_id=attribute_id,
             after=(float(position["priority"]), int(position["id"])) if position else None,
             limit=query.limit + 1,
             now=utcnow(),
@@ -57,7 +61,7 @@ def queue(ctx: Context, project_id: str, query: QueueQuery) -> QueuePage:
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = encode_cursor({"priority": rows[-1].priority, "id": rows[-1].id}) if more else None
-    return QueuePage(queue=[_entry(row) for row in rows], next_cursor=cursor)
+    return {"queue": [_entry(row) for row in rows], "next_cursor": cursor}
 
 
 def claim(ctx: Context, project_id: str, request: ClaimIn) -> ClaimsOut:

@@ -5,8 +5,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from qc_service.errors import FieldError
-from qc_service.store.models import Attribute
+from qc_service.errors import FieldError, NotFound
+from qc_service.service.context import Context
+from qc_service.store import db
+from qc_service.store import projects as project_store
+from qc_service.store.models import Attribute, Project
+
+
+def load_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]]:
+    """The project and its attributes by name, cached per process (a taxonomy is fixed
+    once created); 404 if the project does not exist (a miss is not cached, so a
+    project created meanwhile is found at once)."""
+    return ctx.taxonomies.get_or_load(project_id, lambda: _read_taxonomy(ctx, project_id))
+
+
+def _read_taxonomy(ctx: Context, project_id: str) -> tuple[Project, dict[str, Attribute]]:
+    with db.session_scope(ctx.engine) as session:
+        project = project_store.get_project(session, project_id)
+        if project is None:
+            raise NotFound(f"project {project_id!r} does not exist")
+        attributes = project_store.list_attributes(session, project_id)
+    return project, {a.name: a for a in attributes}
 
 
 class AnswerError(ValueError):

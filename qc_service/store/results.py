@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,9 @@ _RESULT_COLUMNS = (
 )
 
 
+#: Page reads run on a session or on a bare connection (``db.read_scope``).
+Reader = Session | Connection
+
 #: Every result in service is the current fit's: its id is theirs.
 _CURRENT_FIT = and_(Fit.project_id == Result.project_id, Fit.current.is_(True))
 
@@ -54,7 +57,7 @@ def _results_query():
 
 
 def results_page(
-    session: Session,
+    session: Reader,
     project_id: str,
     *,
     attribute_id: int | None,
@@ -68,7 +71,7 @@ def results_page(
         query = query.where(Result.attribute_id == attribute_id)
     if status is not None:
         query = query.where(Result.status == status)
-    return list(session.execute(query.order_by(Result.id).limit(limit)))
+    return session.execute(query.order_by(Result.id).limit(limit)).all()
 
 
 def iter_results(
@@ -129,9 +132,19 @@ def labels_behind(session: Session, project_id: str, item_id: int) -> list:
 
 
 _SCORE_COLUMNS = (
-    AnnotatorScore,
     Annotator.key.label("annotator"),
     Attribute.name.label("attribute"),
+    AnnotatorScore.n_labels,
+    AnnotatorScore.accuracy,
+    AnnotatorScore.accuracy_low,
+    AnnotatorScore.accuracy_high,
+    AnnotatorScore.gold_accuracy,
+    AnnotatorScore.n_gold,
+    AnnotatorScore.agreement,
+    AnnotatorScore.spammer_score,
+    AnnotatorScore.status,
+    AnnotatorScore.confused_pairs,
+    AnnotatorScore.fit_id,
 )
 
 _SORTS = {
@@ -146,7 +159,7 @@ _SORTS = {
 
 
 def annotator_scores(
-    session: Session,
+    session: Reader,
     project_id: str,
     *,
     attribute_id: int | None = None,
@@ -155,9 +168,14 @@ def annotator_scores(
     sort: str = "annotator",
     offset: int = 0,
     limit: int | None = None,
+    with_confusion: bool = False,
 ) -> list:
+    """Score rows (the ``AnnotatorScore`` columns a client sees, by name, plus the
+    annotator's key and the attribute's name); ``confusion`` only when asked for, as
+    it is the bulk of a row."""
+    columns = (*_SCORE_COLUMNS, AnnotatorScore.confusion) if with_confusion else _SCORE_COLUMNS
     query = (
-        select(*_SCORE_COLUMNS)
+        select(*columns)
         .join(Annotator, Annotator.id == AnnotatorScore.annotator_id)
         .join(Attribute, Attribute.id == AnnotatorScore.attribute_id)
         .where(AnnotatorScore.project_id == project_id)
@@ -171,11 +189,11 @@ def annotator_scores(
     query = query.order_by(*_SORTS[sort]).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.execute(query))
+    return session.execute(query).all()
 
 
 def queue_page(
-    session: Session,
+    session: Reader,
     project_id: str,
     *,
     attribute_id: int | None,
@@ -215,7 +233,13 @@ def queue_page(
                 and_(Result.priority == priority, Result.id > result_id),
             )
         )
-    return list(session.execute(query.order_by(Result.priority.desc(), Result.id).limit(limit)))
+    return session.execute(query.order_by(Result.priority.desc(), Result.id).limit(limit)).all()
+
+
+def current_fit_id(session: Reader, project_id: str) -> int | None:
+    """The id (version) of the fit in service, None before the first fit."""
+    query = select(func.max(Fit.id)).where(Fit.project_id == project_id, Fit.current.is_(True))
+    return session.scalar(query)
 
 
 def claim_candidates(
