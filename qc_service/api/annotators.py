@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from qc_service.api.blueprint import api
-from qc_service.api.routing import context, endpoint
+from qc_service.api.routing import cached_json, context, endpoint
 from qc_service.schemas.results import AnnotatorDetail, AnnotatorsPage, AnnotatorsQuery
 from qc_service.service import annotators
 from qc_service.service.auth import Principal
@@ -28,11 +28,16 @@ def list_annotators(project: str, principal: Principal, query: AnnotatorsQuery):
     ``status`` (``ok``, ``probation``, ``suspected_spammer``) and the most confused
     value pairs. Sort with ``sort``; filter by ``attribute`` and ``status``. Answers
     carry an ``ETag``; polling with ``If-None-Match`` costs a 304 until the next fit."""
-    etag = annotators.scores_etag(context(), project, request.query_string)
+    ctx = context()
+    etag = annotators.scores_etag(ctx, project, request.query_string)
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers=headers)
-    return annotators.list_annotators(context(), project, query), 200, headers
+    return cached_json(
+        ("annotators", project, etag),
+        lambda: annotators.list_annotators(ctx, project, query),
+        headers,
+    )
 
 
 @endpoint(

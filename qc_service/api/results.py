@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qc_service.api.blueprint import api
-from qc_service.api.routing import context, endpoint
+from qc_service.api.routing import cached_json, context, endpoint
 from qc_service.schemas.results import ItemResults, ResultsPage, ResultsQuery
 from qc_service.service import results
 from qc_service.service.auth import Principal
@@ -23,7 +23,9 @@ def list_results(project: str, principal: Principal, query: ResultsQuery):
     """Each item and attribute the current fit covers: ``label``, ``confidence``,
     ``distribution``, ``n_labels``, ``status``, ``flags`` and the ``fit`` version.
     Filter by ``attribute`` and ``status``; page with ``limit`` and ``cursor``."""
-    return results.list_results(context(), project, query)
+    ctx = context()
+    key = ("results", project, results.results_version(ctx, project), query.model_dump_json())
+    return cached_json(key, lambda: results.list_results(ctx, project, query))
 
 
 @endpoint(

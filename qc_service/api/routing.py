@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import orjson
@@ -141,6 +141,15 @@ def to_json(document: object) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
 
 
+def cached_json(
+    key: Hashable, build: Callable[[], object], headers: dict[str, str] | None = None
+) -> Response:
+    """A 200 answer from the process's page cache, built and encoded on a miss. The key
+    must name the version of the data the answer shows (``PageCache``)."""
+    body = context().pages.get_or_render(key, lambda: to_json(build()))
+    return Response(body, mimetype="application/json", headers=headers)
+
+
 def render(result: object, default_status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -151,4 +160,12 @@ def render(result: object, default_status: int) -> Response:
     return Response(payload, status=status, mimetype="application/json", headers=extra_headers)
 
 
-__all__ = ["ENDPOINTS", "Endpoint", "context", "endpoint", "problem_response", "validate"]
+__all__ = [
+    "ENDPOINTS",
+    "Endpoint",
+    "cached_json",
+    "context",
+    "endpoint",
+    "problem_response",
+    "validate",
+]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,33 @@ class TTLCache:
         return value
 
 
+class PageCache:
+    """Rendered answers by key, the least recently used dropped first once they hold
+    more than ``max_bytes``. Entries are never invalidated, only pushed out, so a key
+    must name everything its answer depends on, the version of the data included."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            body = self._entries.get(key)
+            if body is not None:
+                self._entries.move_to_end(key)
+                return body
+        body = render()
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = body
+                self._size += len(body)
+            while self._size > self.max_bytes and self._entries:
+                self._size -= len(self._entries.popitem(last=False)[1])
+        return body
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -47,6 +75,9 @@ class Context:
     principals: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
     #: Project id -> (project, attributes). Taxonomies are fixed once created.
     taxonomies: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
+    #: Rendered list pages that polling clients ask for again and again (each key
+    #: holds the version of the data it shows). 16 MB is ~450 pages of 100 results.
+    pages: PageCache = field(default_factory=lambda: PageCache(max_bytes=16 * 2**20))
     #: When this process last pruned replay records (``time.monotonic()``); see
     #: :mod:`qc_service.service.retention`.
     replay_pruned_at: float | None = None

@@ -75,6 +75,13 @@ def _kind(kind: str) -> Attribute:
     return Attribute(project_id="", position=0, name="", kind=kind, values=[])
 
 
+def results_version(ctx: Context, project_id: str) -> tuple[int | None, int | None]:
+    """Names the state of the project's published results: a page read at one version
+    is the same page until the version changes."""
+    with db.read_scope(ctx.engine) as connection:
+        return result_store.results_version(connection, project_id)
+
+
 def list_results(ctx: Context, project_id: str, query: ResultsQuery) -> dict:
     """A page of results: the JSON form of ``ResultsPage``."""
     position = decode_cursor(query.cursor, ("after",))

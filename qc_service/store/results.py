@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,26 @@ def _results_query():
     )
 
 
+def _param(name: str):
+    return bindparam(name, type_=Integer) if name in ("limit", "offset") else bindparam(name)
+
+
+# The page reads below are built once per shape, with parameters for the values:
+# building a statement costs SQLAlchemy more than PostgreSQL takes to run it.
+
+
+@cache
+def _results_page_statement(by_attribute: bool, by_status: bool):
+    query = _results_query().where(
+        Result.project_id == _param("project_id"), Result.id > _param("after_id")
+    )
+    if by_attribute:
+        query = query.where(Result.attribute_id == _param("attribute_id"))
+    if by_status:
+        query = query.where(Result.status == _param("status"))
+    return query.order_by(Result.id).limit(_param("limit"))
+
+
 def results_page(
     session: Reader,
     project_id: str,
@@ -66,12 +87,15 @@ def results_page(
     limit: int,
 ) -> list:
     """Results in id order after ``after_id`` (keyset pagination); ``limit`` rows."""
-    query = _results_query().where(Result.project_id == project_id, Result.id > after_id)
-    if attribute_id is not None:
-        query = query.where(Result.attribute_id == attribute_id)
-    if status is not None:
-        query = query.where(Result.status == status)
-    return session.execute(query.order_by(Result.id).limit(limit)).all()
+    statement = _results_page_statement(attribute_id is not None, status is not None)
+    parameters = {
+        "project_id": project_id,
+        "after_id": after_id,
+        "attribute_id": attribute_id,
+        "status": status,
+        "limit": limit,
+    }
+    return session.execute(statement, parameters).all()
 
 
 def iter_results(
@@ -158,6 +182,32 @@ _SORTS = {
 }
 
 
+@cache
+def _scores_statement(
+    sort: str,
+    by_attribute: bool,
+    by_status: bool,
+    by_annotator: bool,
+    with_confusion: bool,
+    limited: bool,
+):
+    columns = (*_SCORE_COLUMNS, AnnotatorScore.confusion) if with_confusion else _SCORE_COLUMNS
+    query = (
+        select(*columns)
+        .join(Annotator, Annotator.id == AnnotatorScore.annotator_id)
+        .join(Attribute, Attribute.id == AnnotatorScore.attribute_id)
+        .where(AnnotatorScore.project_id == _param("project_id"))
+    )
+    if by_attribute:
+        query = query.where(AnnotatorScore.attribute_id == _param("attribute_id"))
+    if by_status:
+        query = query.where(AnnotatorScore.status == _param("status"))
+    if by_annotator:
+        query = query.where(AnnotatorScore.annotator_id == _param("annotator_id"))
+    query = query.order_by(*_SORTS[sort]).offset(_param("offset"))
+    return query.limit(_param("limit")) if limited else query
+
+
 def annotator_scores(
     session: Reader,
     project_id: str,
@@ -173,36 +223,27 @@ def annotator_scores(
     """Score rows (the ``AnnotatorScore`` columns a client sees, by name, plus the
     annotator's key and the attribute's name); ``confusion`` only when asked for, as
     it is the bulk of a row."""
-    columns = (*_SCORE_COLUMNS, AnnotatorScore.confusion) if with_confusion else _SCORE_COLUMNS
-    query = (
-        select(*columns)
-        .join(Annotator, Annotator.id == AnnotatorScore.annotator_id)
-        .join(Attribute, Attribute.id == AnnotatorScore.attribute_id)
-        .where(AnnotatorScore.project_id == project_id)
+    statement = _scores_statement(
+        sort,
+        attribute_id is not None,
+        status is not None,
+        annotator_id is not None,
+        with_confusion,
+        limit is not None,
     )
-    if attribute_id is not None:
-        query = query.where(AnnotatorScore.attribute_id == attribute_id)
-    if status is not None:
-        query = query.where(AnnotatorScore.status == status)
-    if annotator_id is not None:
-        query = query.where(AnnotatorScore.annotator_id == annotator_id)
-    query = query.order_by(*_SORTS[sort]).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return session.execute(query).all()
+    parameters = {
+        "project_id": project_id,
+        "attribute_id": attribute_id,
+        "status": status,
+        "annotator_id": annotator_id,
+        "offset": offset,
+        "limit": limit,
+    }
+    return session.execute(statement, parameters).all()
 
 
-def queue_page(
-    session: Reader,
-    project_id: str,
-    *,
-    attribute_id: int | None,
-    after: tuple[float, int] | None,
-    limit: int,
-    now: datetime,
-) -> list:
-    """Flagged results, highest priority first (ties: oldest result first), each with
-    its active lease if any."""
+@cache
+def _queue_statement(by_attribute: bool, after: bool):
     query = (
         select(
             *_RESULT_COLUMNS,
@@ -218,28 +259,63 @@ def queue_page(
                 ReviewClaim.project_id == Result.project_id,
                 ReviewClaim.item_id == Result.item_id,
                 ReviewClaim.attribute_id == Result.attribute_id,
-                ReviewClaim.expires_at > now,
+                ReviewClaim.expires_at > _param("now"),
             ),
         )
-        .where(Result.project_id == project_id, Result.status == "flagged")
+        .where(Result.project_id == _param("project_id"), Result.status == "flagged")
     )
-    if attribute_id is not None:
-        query = query.where(Result.attribute_id == attribute_id)
-    if after is not None:
-        priority, result_id = after
+    if by_attribute:
+        query = query.where(Result.attribute_id == _param("attribute_id"))
+    if after:
         query = query.where(
             or_(
-                Result.priority < priority,
-                and_(Result.priority == priority, Result.id > result_id),
+                Result.priority < _param("after_priority"),
+                and_(Result.priority == _param("after_priority"), Result.id > _param("after_id")),
             )
         )
-    return session.execute(query.order_by(Result.priority.desc(), Result.id).limit(limit)).all()
+    return query.order_by(Result.priority.desc(), Result.id).limit(_param("limit"))
+
+
+def queue_page(
+    session: Reader,
+    project_id: str,
+    *,
+    attribute_id: int | None,
+    after: tuple[float, int] | None,
+    limit: int,
+    now: datetime,
+) -> list:
+    """Flagged results, highest priority first (ties: oldest result first), each with
+    its active lease if any."""
+    statement = _queue_statement(attribute_id is not None, after is not None)
+    after_priority, after_id = after if after is not None else (None, None)
+    parameters = {
+        "project_id": project_id,
+        "attribute_id": attribute_id,
+        "after_priority": after_priority,
+        "after_id": after_id,
+        "now": now,
+        "limit": limit,
+    }
+    return session.execute(statement, parameters).all()
+
+
+_CURRENT_FIT_ID = select(func.max(Fit.id)).where(
+    Fit.project_id == _param("project_id"), Fit.current.is_(True)
+)
+_NEWEST_VERDICT_ID = select(func.max(Verdict.id)).where(Verdict.project_id == _param("project_id"))
+_RESULTS_VERSION = select(_CURRENT_FIT_ID.scalar_subquery(), _NEWEST_VERDICT_ID.scalar_subquery())
 
 
 def current_fit_id(session: Reader, project_id: str) -> int | None:
     """The id (version) of the fit in service, None before the first fit."""
-    query = select(func.max(Fit.id)).where(Fit.project_id == project_id, Fit.current.is_(True))
-    return session.scalar(query)
+    return session.scalar(_CURRENT_FIT_ID, {"project_id": project_id})
+
+
+def results_version(session: Reader, project_id: str) -> tuple[int | None, int | None]:
+    """What names the state of the published results: result rows are written only
+    when a fit is published (a new current fit id) and by verdicts (a new verdict id)."""
+    return tuple(session.execute(_RESULTS_VERSION, {"project_id": project_id}).one())
 
 
 def claim_candidates(
@@ -323,7 +399,8 @@ def active_lease(
 
 
 def record_verdict(session: Session, verdict: Verdict) -> None:
-    """Keep the verdict, end its lease, and mark the published result ``reviewed``."""
+    """Keep the verdict, end its lease, and mark the published result ``reviewed``.
+    The new verdict id tells cached pages that results changed (``results_version``)."""
     session.add(verdict)
     session.execute(
         delete(ReviewClaim).where(

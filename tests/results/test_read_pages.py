@@ -94,3 +94,22 @@ def test_list_pages_are_their_documented_models(client, fitted, url, model, key)
         assert all(row["label"] == ["cotton"] for row in rows)
     if "status=flagged" in url:
         assert all(row["status"] == "flagged" for row in rows)
+
+
+def test_a_page_read_again_shows_verdicts_and_refits_at_once(client, fitted):
+    """Pages are cached per process under the version of the results, which every
+    writer of results moves: a verdict, a published fit."""
+    url = "/api/v1/projects/shirts/results?attribute=shade&limit=1000"
+    before = {row["item"]: row for row in client.get(url, headers=ADMIN).get_json()["results"]}
+    item = next(item for item, row in before.items() if row["status"] == "flagged")
+    verdict = {"attribute": "shade", "value": "beige", "reviewer": "ann"}
+    response = client.post(
+        f"/api/v1/projects/shirts/review/{item}/verdict", json=verdict, headers=ADMIN
+    )
+    assert response.status_code == 200, response.get_json()
+    after = {row["item"]: row for row in client.get(url, headers=ADMIN).get_json()["results"]}
+    assert (after[item]["status"], after[item]["label"]) == ("reviewed", "beige")
+
+    fit = refit(client, "shirts")["detail"]["fit"]
+    refitted = client.get(url, headers=ADMIN).get_json()["results"]
+    assert {row["fit"] for row in refitted} == {fit} != {row["fit"] for row in before.values()}
