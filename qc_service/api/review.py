@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qc_service.api.blueprint import api
-from qc_service.api.routing import context, endpoint
+from qc_service.api.routing import cached_json, context, endpoint
 from qc_service.schemas.results import (
     ClaimIn,
     ClaimsOut,
@@ -31,7 +31,9 @@ def review_queue(project: str, principal: Principal, query: QueueQuery):
     probability that the published label is wrong (for a conflict with a control
     answer, that the control answer is wrong). Each entry says why it is flagged and
     who holds a lease on it."""
-    return review.queue(context(), project, query)
+    ctx = context()
+    key = ("queue", project, review.queue_version(ctx, project), query.model_dump_json())
+    return cached_json(key, lambda: review.queue(ctx, project, query))
 
 
 @endpoint(

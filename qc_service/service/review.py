@@ -45,6 +45,13 @@ def _entry(row) -> dict:
     }
 
 
+def queue_version(ctx: Context, project_id: str) -> tuple:
+    """Names the state of the project's review queue: a page read at one version is the
+    same page until the version changes."""
+    with db.read_scope(ctx.engine) as connection:
+        return result_store.queue_version(connection, project_id, utcnow())
+
+
 def queue(ctx: Context, project_id: str, query: QueueQuery) -> dict:
     """A page of the queue: the JSON form of ``QueuePage``."""
     position = decode_cursor(query.cursor, ("priority", "id"))

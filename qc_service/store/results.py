@@ -305,6 +305,16 @@ _CURRENT_FIT_ID = select(func.max(Fit.id)).where(
 )
 _NEWEST_VERDICT_ID = select(func.max(Verdict.id)).where(Verdict.project_id == _param("project_id"))
 _RESULTS_VERSION = select(_CURRENT_FIT_ID.scalar_subquery(), _NEWEST_VERDICT_ID.scalar_subquery())
+_ACTIVE_LEASES = (
+    ReviewClaim.project_id == _param("project_id"),
+    ReviewClaim.expires_at > _param("now"),
+)
+_QUEUE_VERSION = select(
+    _CURRENT_FIT_ID.scalar_subquery(),
+    _NEWEST_VERDICT_ID.scalar_subquery(),
+    select(func.count()).where(*_ACTIVE_LEASES).scalar_subquery(),
+    select(func.max(ReviewClaim.claimed_at)).where(*_ACTIVE_LEASES).scalar_subquery(),
+)
 
 
 def current_fit_id(session: Reader, project_id: str) -> int | None:
@@ -316,6 +326,14 @@ def results_version(session: Reader, project_id: str) -> tuple[int | None, int |
     """What names the state of the published results: result rows are written only
     when a fit is published (a new current fit id) and by verdicts (a new verdict id)."""
     return tuple(session.execute(_RESULTS_VERSION, {"project_id": project_id}).one())
+
+
+def queue_version(session: Reader, project_id: str, now: datetime) -> tuple:
+    """What names the state of the review queue at ``now``: the results' version, and
+    the number of active leases with the newest one's time. A lease taken or renewed
+    is the newest (it is taken now); one that expires or ends in a verdict lowers the
+    count or moves the verdict id."""
+    return tuple(session.execute(_QUEUE_VERSION, {"project_id": project_id, "now": now}).one())
 
 
 def claim_candidates(

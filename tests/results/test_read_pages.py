@@ -4,8 +4,10 @@ exactly what the documented response models (the OpenAPI schema) describe."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from pydantic import BaseModel
 
 from qc_service.schemas.results import AnnotatorsPage, QueuePage, ResultsPage
@@ -113,3 +115,26 @@ def test_a_page_read_again_shows_verdicts_and_refits_at_once(client, fitted):
     fit = refit(client, "shirts")["detail"]["fit"]
     refitted = client.get(url, headers=ADMIN).get_json()["results"]
     assert {row["fit"] for row in refitted} == {fit} != {row["fit"] for row in before.values()}
+
+
+def test_the_queue_read_again_shows_leases_taken_and_expired(client, fitted):
+    url = "/api/v1/projects/shirts/review/queue?limit=1000"
+
+    def claimed_by() -> dict[str, str]:
+        queue = client.get(url, headers=ADMIN).get_json()["queue"]
+        return {entry["item"]: entry["claimed_by"] for entry in queue if entry["claimed_by"]}
+
+    before = claimed_by()
+    assert set(before.values()) == {"ann"}  # the fixture's two leases
+    claim = {"reviewer": "bob", "limit": 1}
+    response = client.post("/api/v1/projects/shirts/review/claim", json=claim, headers=ADMIN)
+    [taken] = [entry["item"] for entry in response.get_json()["claims"]]
+    assert claimed_by() == {**before, taken: "bob"}
+
+    engine = client.application.extensions["qc"].engine
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE review_claim SET expires_at = :past WHERE reviewer = 'ann'"),
+            {"past": datetime(2000, 1, 1)},
+        )
+    assert claimed_by() == {taken: "bob"}
