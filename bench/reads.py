@@ -14,6 +14,7 @@ is neither.
 
     .venv/bin/python bench/refit.py setup && .venv/bin/python bench/refit.py run
     .venv/bin/python bench/reads.py --rate 200 --seconds 30
+    .venv/bin/python bench/reads.py --in-process   # CPU per request, page cache on and off
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,10 +36,13 @@ from ingest import ADMIN, start_server
 from refit import PROJECT, URL
 
 PAGES = 20  # cursors collected per endpoint: reads spread over the first pages
+#: The endpoints read, with the key of each answer's list.
+ENDPOINTS = {"results": "results", "annotators": "annotators", "review/queue": "queue"}
+HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 
 def get(connection: http.client.HTTPConnection, path: str) -> dict:
-    connection.request("GET", path, headers={"Authorization": f"Bearer {ADMIN}"})
+    connection.request("GET", path, headers=HEADERS)
     response = connection.getresponse()
     data = response.read()
     if response.status != 200:
@@ -45,14 +50,13 @@ def get(connection: http.client.HTTPConnection, path: str) -> dict:
     return json.loads(data)
 
 
-def page_paths(port: int, endpoint: str, key: str) -> list[str]:
+def page_paths(fetch: Callable[[str], dict], endpoint: str, key: str) -> list[str]:
     """The first ``PAGES`` page URLs of one list endpoint (100 rows each)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     base = f"/api/v1/projects/{PROJECT}/{endpoint}?limit=100"
     paths, path = [], base
     for _ in range(PAGES):
         paths.append(path)
-        answer = get(connection, path)
+        answer = fetch(path)
         assert answer[key], f"{endpoint} is empty: run bench/refit.py setup and run first"
         if answer["next_cursor"] is None:
             break
@@ -130,18 +134,53 @@ def steady_reads(port: int, targets: dict[str, list[str]], rate: float, seconds:
     return out
 
 
+def in_process_cpu(requests: int) -> None:
+    """CPU per request through Flask's test client (no HTTP, no gunicorn, one thread),
+    with the page cache and with an empty one (every read built from the database)."""
+    from qc_service.app import create_app
+    from qc_service.service.context import PageCache
+    from qc_service.settings import Settings
+
+    settings = Settings.from_env(
+        database_url=URL, admin_token=ADMIN, refit_debounce_seconds=3600, log_level="WARNING"
+    )
+    app = create_app(settings=settings)
+    client, ctx = app.test_client(), app.extensions["qc"]
+    targets = {
+        name: page_paths(lambda path: client.get(path, headers=HEADERS).get_json(), name, key)
+        for name, key in ENDPOINTS.items()
+    }
+    for label, cache in (("cached", ctx.pages), ("uncached", PageCache(max_bytes=0))):
+        ctx.pages = cache
+        for name, paths in targets.items():
+            for path in paths:  # warm up (and fill the cache)
+                client.get(path, headers=HEADERS)
+            started = time.process_time()
+            for i in range(requests):
+                client.get(paths[i % len(paths)], headers=HEADERS)
+            cpu = (time.process_time() - started) / requests
+            print(f"{label:9} {name:14} {1000 * cpu:.2f} ms CPU per request")
+    app.extensions["qc_scheduler"].stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument(
+        "--in-process", action="store_true", help="CPU per request through Flask's test client"
+    )
     args = parser.parse_args()
+    if args.in_process:
+        in_process_cpu(requests=300)
+        return
     server = start_server(URL, args.port, workers=2)
     try:
+        connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
         targets = {
-            "results": page_paths(args.port, "results", "results"),
-            "annotators": page_paths(args.port, "annotators", "annotators"),
-            "review/queue": page_paths(args.port, "review/queue", "queue"),
+            name: page_paths(lambda path: get(connection, path), name, key)
+            for name, key in ENDPOINTS.items()
         }
         steady_reads(args.port, targets, args.rate, min(args.seconds, 5.0))  # warm up
         server_cpu, client_cpu = process_tree_cpu(server.pid), time.process_time()
