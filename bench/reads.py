@@ -14,6 +14,7 @@ is neither.
 
     .venv/bin/python bench/refit.py setup && .venv/bin/python bench/refit.py run
     .venv/bin/python bench/reads.py --rate 200 --seconds 30
+    .venv/bin/python bench/reads.py --no-page-cache  # every read built from the database
     .venv/bin/python bench/reads.py --in-process   # CPU per request, page cache on and off
 """
 
@@ -171,10 +172,15 @@ def main() -> None:
     parser.add_argument(
         "--in-process", action="store_true", help="CPU per request through Flask's test client"
     )
+    parser.add_argument(
+        "--no-page-cache", action="store_true", help="serve with QC_PAGE_CACHE_BYTES=0"
+    )
     args = parser.parse_args()
     if args.in_process:
         in_process_cpu(requests=300)
         return
+    if args.no_page_cache:
+        os.environ["QC_PAGE_CACHE_BYTES"] = "0"  # the server inherits this environment
     server = start_server(URL, args.port, workers=2)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
@@ -193,7 +199,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     served = sum(figures["requests"] for figures in result.values())
-    print(f"{args.rate:.0f} req/s for {args.seconds:.0f} s, gunicorn 2 workers, PostgreSQL")
+    cache = "no page cache" if args.no_page_cache else "page cache"
+    print(
+        f"{args.rate:.0f} req/s for {args.seconds:.0f} s, gunicorn 2 workers, PostgreSQL, {cache}"
+    )
     for name, figures in result.items():
         print(f"{name:14} {figures}")
     print(

@@ -81,6 +81,15 @@ class Settings:
             "(at most hourly) and by `qc-service db prune`. 0: keep them forever.",
         },
     )
+    page_cache_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata={
+            "env": "QC_PAGE_CACHE_BYTES",
+            "doc": "Bytes of rendered `results`, `annotators` and `review/queue` pages each "
+            "worker keeps, each under the version of the data it shows (never served stale). "
+            "0: no cache.",
+        },
+    )
     secret_key: str = field(
         default="",
         metadata={

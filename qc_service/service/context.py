@@ -49,6 +49,9 @@ class PageCache:
         self._size = 0
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         with self._lock:
             body = self._entries.get(key)
@@ -77,10 +80,13 @@ class Context:
     taxonomies: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
     #: Rendered list pages that polling clients ask for again and again (each key
     #: holds the version of the data it shows). 16 MB is ~450 pages of 100 results.
-    pages: PageCache = field(default_factory=lambda: PageCache(max_bytes=16 * 2**20))
+    pages: PageCache = field(init=False)
     #: When this process last pruned replay records (``time.monotonic()``); see
     #: :mod:`qc_service.service.retention`.
     replay_pruned_at: float | None = None
+
+    def __post_init__(self) -> None:
+        self.pages = PageCache(max_bytes=self.settings.page_cache_bytes)
 
     def changed(self, project_id: str) -> None:
         for callback in self.on_change:

@@ -11,8 +11,14 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from qc_service.schemas.results import AnnotatorsPage, QueuePage, ResultsPage
-from tests.conftest import ADMIN, project_spec
+from tests.conftest import ADMIN, make_settings, project_spec
 from tests.results.helpers import refit
+
+
+@pytest.fixture(params=[16 * 2**20, 0], ids=["page-cache", "no-page-cache"])
+def settings(database_url: str, request: pytest.FixtureRequest):
+    """Every test here runs with the page cache and without (QC_PAGE_CACHE_BYTES=0)."""
+    return make_settings(database_url, page_cache_bytes=request.param)
 
 
 def post_labels(client) -> None:
@@ -115,6 +121,8 @@ def test_a_page_read_again_shows_verdicts_and_refits_at_once(client, fitted):
     fit = refit(client, "shirts")["detail"]["fit"]
     refitted = client.get(url, headers=ADMIN).get_json()["results"]
     assert {row["fit"] for row in refitted} == {fit} != {row["fit"] for row in before.values()}
+    pages = client.application.extensions["qc"].pages
+    assert len(pages) == (0 if pages.max_bytes == 0 else 3)  # one page per version read
 
 
 def test_the_queue_read_again_shows_leases_taken_and_expired(client, fitted):
