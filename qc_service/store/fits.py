@@ -154,47 +154,42 @@ _PACKED_LABEL = np.dtype(
 def _copy_columns(
     connection, project_id: str, attribute_id: int, values: Sequence[str] | None
 ) -> tuple:
-    """The five label columns as arrays (PostgreSQL), in one round trip.
+    """The five label columns as arrays (PostgreSQL), in one round trip (two without
+    ``values``: the first finds the distinct ones).
 
-    The server numbers the values (by their position in ``values``, or else in the
-    distinct values it finds) and packs every row as fixed-width binary
-    (``int4send`` and friends) into one ``bytea``, which numpy reads in place: a
-    per-row protocol message, or formatting and parsing text, costs more than the row.
+    The server numbers the values (by their position in ``values``) and packs every
+    row as fixed-width binary (``int4send`` and friends) into one ``bytea``, which
+    numpy reads in place: a per-row protocol message, or formatting and parsing text,
+    costs more than the row.
     """
-    all_values = (
-        "SELECT CAST(:values AS text[]) AS all_values"
-        if values is not None
-        else """SELECT coalesce(array_agg(value ORDER BY value), '{}') AS all_values FROM (
-                SELECT DISTINCT value FROM label
-                WHERE project_id = :project_id AND attribute_id = :attribute_id
-            ) AS d"""
-    )
+    params: dict = {"project_id": project_id, "attribute_id": attribute_id}
+    of_attribute = "l.project_id = :project_id AND l.attribute_id = :attribute_id"
+    if values is None:
+        values = connection.execute(
+            text(f"SELECT DISTINCT l.value FROM label AS l WHERE {of_attribute} ORDER BY 1"),
+            params,
+        ).scalars()
+    values = list(values)
+    # a CASE numbers them a third faster than array_position (or a hash join)
+    whens = " ".join(f"WHEN :value_{code} THEN {code}" for code in range(len(values)))
+    params |= {f"value_{code}": value for code, value in enumerate(values)}
     statement = text(
         f"""
-        WITH distinct_values AS ({all_values})
-        SELECT all_values, (
-            SELECT string_agg(
-                int4send(l.item_id) || int4send(l.annotator_id) || int8send(l.id)
-                || boolsend(l.retracted)
-                || int4send(coalesce(array_position(all_values, l.value), 0) - 1),
-                ''::bytea
-            )
-            FROM label AS l
-            WHERE l.project_id = :project_id AND l.attribute_id = :attribute_id
+        SELECT string_agg(
+            int4send(l.item_id) || int4send(l.annotator_id) || int8send(l.id)
+            || boolsend(l.retracted) || int4send(CASE l.value {whens} ELSE -1 END),
+            ''::bytea
         )
-        FROM distinct_values
+        FROM label AS l WHERE {of_attribute}
         """
     )
-    params = {"project_id": project_id, "attribute_id": attribute_id}
-    if values is not None:
-        params["values"] = list(values)
-    found, packed = connection.execute(statement, params).one()
+    packed = connection.execute(statement, params).scalar_one()
     rows = np.frombuffer(packed or b"", dtype=_PACKED_LABEL)
     columns = [rows[name].astype(np.int64) for name in ("item", "annotator", "id", "code")]
     item, annotator, label_id, codes = columns
-    if values is not None and (codes < 0).any():  # a value outside ``values``
+    if (codes < 0).any():  # a value outside the ``values`` given
         return _copy_columns(connection, project_id, attribute_id, None)
-    return item, annotator, label_id, rows["dropped"].astype(bool), codes, list(found)
+    return item, annotator, label_id, rows["dropped"].astype(bool), codes, values
 
 
 def load_gold(session: Session, project_id: str, attribute_id: int) -> list[tuple[int, str, str]]:
