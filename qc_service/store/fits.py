@@ -164,20 +164,22 @@ def _copy_columns(
     """
     params: dict = {"project_id": project_id, "attribute_id": attribute_id}
     of_attribute = "l.project_id = :project_id AND l.attribute_id = :attribute_id"
+    given = values is not None
     if values is None:
         values = connection.execute(
             text(f"SELECT DISTINCT l.value FROM label AS l WHERE {of_attribute} ORDER BY 1"),
             params,
         ).scalars()
     values = list(values)
-    # a CASE numbers them a third faster than array_position (or a hash join)
+    # a CASE numbers them faster than array_position (or a hash join)
     whens = " ".join(f"WHEN :value_{code} THEN {code}" for code in range(len(values)))
+    numbered = f"CASE l.value {whens} ELSE -1 END" if values else "-1"
     params |= {f"value_{code}": value for code, value in enumerate(values)}
     statement = text(
         f"""
         SELECT string_agg(
             int4send(l.item_id) || int4send(l.annotator_id) || int8send(l.id)
-            || boolsend(l.retracted) || int4send(CASE l.value {whens} ELSE -1 END),
+            || boolsend(l.retracted) || int4send({numbered}),
             ''::bytea
         )
         FROM label AS l WHERE {of_attribute}
@@ -187,7 +189,7 @@ def _copy_columns(
     rows = np.frombuffer(packed or b"", dtype=_PACKED_LABEL)
     columns = [rows[name].astype(np.int64) for name in ("item", "annotator", "id", "code")]
     item, annotator, label_id, codes = columns
-    if (codes < 0).any():  # a value outside the ``values`` given
+    if given and (codes < 0).any():  # a value outside the ``values`` given
         return _copy_columns(connection, project_id, attribute_id, None)
     return item, annotator, label_id, rows["dropped"].astype(bool), codes, values
 

@@ -36,7 +36,8 @@ def project(database_url):
         connection.execute(
             sa.text(
                 'INSERT INTO attribute (id, project_id, position, name, kind, "values")'
-                """ VALUES (1, 'p', 0, 'shade', 'categorical', '["a", "b", "c"]')"""
+                """ VALUES (1, 'p', 0, 'shade', 'categorical', '["a", "b", "c"]'),"""
+                """ (2, 'p', 1, 'fit', 'categorical', '["a", "b", "c"]')"""
             )
         )
         for table in ("item", "annotator"):
@@ -81,3 +82,10 @@ def test_current_labels_are_the_newest_per_item_and_annotator(project, values):
         )
     ]
     assert got == CURRENT
+
+
+@pytest.mark.parametrize("values", [None, ["a", "b", "c"]], ids=["distinct", "known"])
+def test_an_attribute_without_labels_loads_empty(project, values):
+    with db.session_scope(project) as session:
+        loaded = fit_store.load_attribute_labels(session, "p", 2, values)
+    assert len(loaded.item_ids) == len(loaded.annotator_ids) == len(loaded.value_codes) == 0
