@@ -21,8 +21,17 @@ Mapping defaults
 Rejected assignments are counted as ``status:Rejected``. Ids are
 ``mturk:assignment:<AssignmentId>:<attribute>``; ``created_at`` is ``SubmitTime``.
 
-Webhook: MTurk itself pushes only id-carrying notifications; ``parse_webhook`` takes
-results rows as JSON objects (the CSV's column names as keys; one object or a list),
+The API's shape: a row with an ``Answer`` key (or a CSV with an ``Answer`` column,
+as a table of ``ListAssignmentsForHIT`` results saved by a script) holds the
+assignment's ``QuestionFormAnswers`` XML instead of ``Answer.*`` columns; it is read
+into the columns the results CSV would have (see :mod:`.mturk_answers`), so the
+labels and their ids are the same either way.
+
+Webhook: MTurk itself pushes only id-carrying notifications (``{"Events":
+[{"EventType": "AssignmentSubmitted", ...}]}``, counted as ``notification:<type>``).
+``parse_webhook`` takes results rows as JSON objects (the CSV's column names as
+keys; one object or a list), ``ListAssignmentsForHIT``'s response
+(``{"Assignments": [...]}``) or ``GetAssignment``'s (``{"Assignment": {...}}``),
 e.g. from a Lambda that forwards submitted assignments.
 """
 
@@ -45,13 +54,17 @@ from qc_service.platforms.base import (
     load_json,
     pointer,
     require_dict,
+    require_list,
     stream_batches,
     to_datetime,
     to_value,
 )
+from qc_service.platforms.mturk_answers import answer_columns
 from qc_service.platforms.options import option_state, options_answer
 
 SKIPPED_STATUSES = frozenset({"rejected"})
+#: The API's (and API-made tables') column holding the QuestionFormAnswers XML.
+ANSWER_XML = "Answer"
 
 
 class MTurkAdapter:
@@ -59,12 +72,10 @@ class MTurkAdapter:
 
     def parse_webhook(self, payload: Payload, mapping: Mapping) -> EventBatch:
         body = load_json(payload)
-        rows = body if isinstance(body, list) else [body]
         reader = _RowReader(mapping)
         batch = EventBatch()
         errors: list[PayloadError] = []
-        for index, row in enumerate(rows):
-            where = pointer("", index) if isinstance(body, list) else ""
+        for where, row in _webhook_rows(body, batch):
             try:
                 row = require_dict(row, where)
                 reader.add_row(row, lambda column, where=where: pointer(where, column), batch)
@@ -84,6 +95,24 @@ class MTurkAdapter:
             reader.add_row(row, lambda column: f"{column} (line {line})", batch)
 
         return stream_batches(iter_table(stream), add_row, chunk_size)
+
+
+def _webhook_rows(body: Any, batch: EventBatch) -> list[tuple[str, Any]]:
+    """``(pointer, row)`` for each assignment a webhook body carries."""
+    if isinstance(body, list):
+        return [(pointer("", index), row) for index, row in enumerate(body)]
+    if isinstance(body, dict):
+        if "Assignments" in body:  # ListAssignmentsForHIT's response
+            assignments = require_list(body["Assignments"], "/Assignments")
+            return [(pointer("/Assignments", index), row) for index, row in enumerate(assignments)]
+        if "Assignment" in body:  # GetAssignment's response
+            return [("/Assignment", body["Assignment"])]
+        if "EventDocId" in body:  # a notification message: ids only
+            for event in require_list(body.get("Events"), "/Events"):
+                event_type = event.get("EventType") if isinstance(event, dict) else None
+                batch.skip(f"notification:{event_type}")
+            return []
+    return [("", body)]
 
 
 def answer_field(column: str) -> str:
@@ -154,6 +183,11 @@ class _RowReader:
         annotator = id_text(cell(row, annotator_column, where), where(annotator_column))
         assignment_id = id_text(cell(row, "AssignmentId", where), where("AssignmentId"))
         made_at = to_datetime(row.get("SubmitTime"), where("SubmitTime"))
+        if ANSWER_XML in row:
+            columns = answer_columns(row[ANSWER_XML], where(ANSWER_XML), batch)
+            if not columns:
+                batch.skip("empty_answer")
+            row = {**row, **columns}
         header = tuple(row)
         if header not in self._questions:
             self._questions[header] = questions(header, mapping)
