@@ -5,6 +5,10 @@ items x 5 annotators x 2 attributes), creates a throw-away PostgreSQL schema and
 project in it, then runs the real command in a subprocess, exactly as a user would,
 twice: the first run stores everything, the second finds everything stored.
 
+Besides wall-clock rates it reports CPU seconds, which other load on the machine
+disturbs far less: the command's process (interpreter start-up included) and its
+PostgreSQL backends (read from /proc, so only when the server runs on this machine).
+
     python bench/import_csv.py                    # 100,000 labels
     python bench/import_csv.py --labels 20000 --profile   # and where the time goes
 """
@@ -15,9 +19,11 @@ import argparse
 import csv
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -55,14 +61,59 @@ def write_csv(path: Path, n_labels: int, seed: int = 1) -> None:
                                  PATTERNS[rng.integers(len(PATTERNS))]])  # fmt: skip
 
 
-def run_import(env: dict, path: Path, profile: Path | None) -> tuple[float, str]:
+def run_import(env: dict, path: Path, profile: Path | None) -> tuple[float, str, float]:
+    """Wall seconds, output and CPU seconds of one import command."""
     command = [sys.executable]
     if profile is not None:
         command += ["-m", "cProfile", "-o", str(profile)]
     command += ["-m", "qc_service.cli", "import", str(path), "-f", "csv", "-p", "bench"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    return time.perf_counter() - started, done.stdout.strip()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, done.stdout.strip(), cpu
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving ``application_name``, sampled
+    from /proc while they live (``None`` when the server is not on this machine)."""
+
+    def __init__(self, admin: sa.Engine, application_name: str) -> None:
+        self.admin = admin
+        self.application_name = application_name
+        self.seconds: dict[int, float] = {}
+        self.readable = True
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> BackendCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def total(self) -> float | None:
+        return sum(self.seconds.values()) if self.readable and self.seconds else None
+
+    def _sample(self) -> None:
+        query = sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
+        tick = os.sysconf("SC_CLK_TCK")
+        with self.admin.connect() as connection:
+            while not self._stop.wait(0.05):
+                for (pid,) in connection.execute(query, {"name": self.application_name}):
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except FileNotFoundError:
+                        continue  # it ended between the query and the read
+                    except OSError:
+                        self.readable = False
+                        return
+                    self.seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
 
 
 def main() -> None:
@@ -75,7 +126,7 @@ def main() -> None:
     admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options={quote(f'-csearch_path={schema}')}"
+    url = f"{POSTGRES}?options={quote(f'-csearch_path={schema}')}&application_name={schema}"
     env = {**os.environ, "DATABASE_URL": url, "QC_LOG_LEVEL": "WARNING"}
     try:
         subprocess.run([sys.executable, "-m", "qc_service.cli", "db", "upgrade"],
@@ -96,12 +147,18 @@ def main() -> None:
             print(f"{args.labels:,} labels, {size / 1e6:.1f} MB CSV; load: {os.getloadavg()}")
             profile = Path(folder) / "import.prof" if args.profile else None
             for run in ("first import", "same file again"):
-                wall, output = run_import(env, path, profile if run == "first import" else None)
+                with BackendCpu(admin, schema) as server:
+                    wall, output, cpu = run_import(
+                        env, path, profile if run == "first import" else None
+                    )
                 rate = re.search(r"\(([\d,]+) labels/s\)", output)
                 print(f"{run}: {output.splitlines()[0]}")
                 print(f"  command's own rate {rate[1] if rate else '?'} labels/s; "
                       f"wall {wall:.1f} s incl. interpreter start = "
                       f"{args.labels / wall:,.0f} labels/s")  # fmt: skip
+                server_cpu = "?" if server.total is None else f"{server.total:.2f} s"
+                print(f"  CPU: command {cpu:.2f} s incl. interpreter start, "
+                      f"PostgreSQL {server_cpu}; load {os.getloadavg()[0]:.1f}")  # fmt: skip
             if profile is not None:
                 import pstats
 
