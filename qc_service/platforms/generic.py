@@ -88,7 +88,7 @@ class GenericReader:
         annotator = _id_cell(row, annotator_column, where)
         given_id = _given(row, self._id_column)
         if given_id is not None:
-            given_id = id_text(given_id, where(self._id_column))
+            given_id = _id_of(given_id, self._id_column, where)
         made_at = _given(row, self._created_column)
         if made_at is not None:
             made_at = to_datetime(made_at, where(self._created_column))
@@ -130,7 +130,7 @@ class GenericReader:
         attribute = _given(row, "attribute")
         if attribute is None:
             return self.mapping.label_attribute
-        return id_text(attribute, where("attribute"))
+        return _id_of(attribute, "attribute", where)
 
     def _answer_columns(
         self, row: dict[str, Any], where: FieldNamer
@@ -200,6 +200,11 @@ def _id_cell(row: dict[str, Any], column: str, where: FieldNamer) -> str:
     value = _given(row, column)
     if value is None:
         raise PayloadError(where(column), "column is missing or empty")
+    return _id_of(value, column, where)
+
+
+def _id_of(value: object, column: str, where: FieldNamer) -> str:
+    """:func:`id_text` of a cell, its location only spelled out when it is needed."""
     if isinstance(value, str):
         text = value.strip()
         if text:
