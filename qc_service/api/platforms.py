@@ -59,12 +59,16 @@ def get_platform(project: str, platform: str, principal: Principal):
         "webhook-timestamp": "Unix seconds; at most 5 minutes from the service's clock.",
         "webhook-signature": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, space-separated "
         "for several keys.",
+        "Toloka-Signature": "toloka only, instead of the three above: Toloka's own "
+        "`{v=1, ts=<Unix ms>, sign=<hex HMAC-SHA256 of ts.v.body>}` keyed by the subscription's "
+        "secret_key; a retry with the same body answers the first answer.",
     },
 )
 def post_webhook(project: str, platform: str):
     """The platform's own payload (``labelstudio``, ``toloka``, ``mturk``, ``sagemaker``,
     ``a2i``, ``gal``, ``csv``, ``jsonl``), authenticated by its Standard Webhooks
-    signature, not a bearer token (platforms cannot send ours). Senders that can only
+    signature (Toloka: or Toloka's own ``Toloka-Signature``), not a bearer token
+    (platforms cannot send ours). Senders that can only
     add fixed headers may send ``Authorization: Bearer`` with an ``ingest`` token
     instead. Any verification failure is a 401 and stores nothing; a payload that
     cannot be read is a 422 naming the field. Answers what was stored, plus what the

@@ -10,6 +10,13 @@ any other text is taken as the key itself (UTF-8), for senders and proxies that
 are configured with a plain shared secret. A project may hold several secrets at
 once, so a secret can be rotated without dropping deliveries: a signature made with
 any of them is valid.
+
+Toloka signs its webhook notifications its own way (its documentation, "Event
+authentication": ``github.com/Toloka/docs``, ``en/api/concepts/authentication.md``): when
+the subscription has a ``secret_key``, a ``Toloka-Signature: {v=1, ts=<Unix
+milliseconds>, sign=<hex HMAC-SHA256>}`` header signs ``"{ts}.{v}.{body}"`` with
+the ``secret_key`` text itself (UTF-8, even if it starts with ``whsec_``). See
+:func:`verify_toloka`.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ MAX_ID_LENGTH = 256
 #: Bounds the work a forged header can cause (each entry is one HMAC comparison).
 MAX_SIGNATURE_ENTRIES = 10
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+TOLOKA_HEADER = "Toloka-Signature"
+_TOLOKA_FIELDS = ("v", "ts", "sign")
 
 
 def decode_secret(secret: str) -> bytes:
@@ -98,6 +107,70 @@ def verify(
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return delivery_id
     raise _refused("webhook-signature", "matches no webhook secret of this project's platform")
+
+
+def toloka_signature(secret: str, body: bytes, timestamp_ms: int, version: str = "1") -> str:
+    """A ``Toloka-Signature`` header value, as Toloka computes it."""
+    signed = f"{timestamp_ms}.{version}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"{{v={version}, ts={timestamp_ms}, sign={digest}}}"
+
+
+def verify_toloka(
+    header: str, body: bytes, secrets: Sequence[str], now: float | None = None
+) -> str:
+    """The delivery id of a notification correctly signed by Toloka; anything else
+    raises :class:`Unauthorized` naming the header. Never raises anything else.
+
+    Toloka sends no message id, so the delivery id is the body's digest: a retry of
+    the same notification, re-signed or not, is answered from the first delivery.
+    """
+    fields = _toloka_fields(header)
+    version, raw_timestamp, sign = (fields[name] for name in _TOLOKA_FIELDS)
+    if not (version.isascii() and version.isalnum() and len(version) <= 16):
+        raise _refused(TOLOKA_HEADER, "v must be a short alphanumeric key version")
+    if not (raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= 16):
+        raise _refused(TOLOKA_HEADER, "ts must be Unix time in milliseconds")
+    now = time.time() if now is None else now
+    if abs(now - int(raw_timestamp) / 1000) > TOLERANCE_SECONDS:
+        raise _refused(
+            TOLOKA_HEADER,
+            f"ts is more than {TOLERANCE_SECONDS} s from the service's clock "
+            "(a replayed old notification is refused)",
+        )
+    try:
+        candidate = bytes.fromhex(sign)
+    except ValueError:
+        raise _refused(TOLOKA_HEADER, "sign is not hexadecimal") from None
+    if len(candidate) != hashlib.sha256().digest_size:
+        raise _refused(TOLOKA_HEADER, "sign is not an HMAC-SHA256")
+    signed = f"{raw_timestamp}.{version}.".encode() + body
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+        if hmac.compare_digest(expected, candidate):
+            return "toloka:" + hashlib.sha256(body).hexdigest()
+    raise _refused(TOLOKA_HEADER, "matches no webhook secret of this project's toloka platform")
+
+
+def _toloka_fields(header: str) -> dict[str, str]:
+    """``{v=1, ts=946728000000, sign=d3...ab}`` -> its fields (braces optional)."""
+    text = header.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    fields: dict[str, str] = {}
+    for part in text.split(","):
+        name, equals, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or name in fields:
+            raise _refused(TOLOKA_HEADER, "expected {v=<version>, ts=<ms>, sign=<hex>}")
+        fields[name] = value
+    missing = [name for name in _TOLOKA_FIELDS if not fields.get(name)]
+    if missing:
+        raise _refused(
+            TOLOKA_HEADER,
+            f"{', '.join(missing)} missing: expected {{v=<version>, ts=<ms>, sign=<hex>}}",
+        )
+    return fields
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -2,7 +2,8 @@
 
 Platforms cannot send our bearer tokens, so a webhook is authenticated by its
 Standard Webhooks signature (see :mod:`.signatures`) made with one of the secrets
-configured for the project and platform. A sender that can only add fixed headers
+configured for the project and platform; Toloka's notifications by Toloka's own
+``Toloka-Signature`` with the same secrets. A sender that can only add fixed headers
 (Label Studio's webhook ``headers``) may instead send ``Authorization: Bearer``
 with a token of the project holding the ``ingest`` scope; such deliveries carry no
 id, and the platform's event ids keep them idempotent.
@@ -32,7 +33,12 @@ from qc_service.service import auth
 from qc_service.service.context import Context
 from qc_service.service.ingest import ingest_events, request_hash
 from qc_service.service.platforms import adapter_for, mapping_of, stored_settings
-from qc_service.service.signatures import SIGNATURE_HEADERS, verify
+from qc_service.service.signatures import (
+    SIGNATURE_HEADERS,
+    TOLOKA_HEADER,
+    verify,
+    verify_toloka,
+)
 from qc_service.store import db
 from qc_service.store import webhooks as webhook_store
 
@@ -106,12 +112,12 @@ def _authenticate(
 ) -> Delivery | None:
     """The signed delivery, or ``None`` for a bearer-token delivery; else 401."""
     if any(headers.get(name) is not None for name in SIGNATURE_HEADERS):
-        try:
-            secrets = stored_settings(ctx, project_id, platform).get("secrets", [])
-        except NotFound:
-            # An unsigned caller learns nothing, not even whether the project exists.
-            secrets = []
-        delivery_id = verify(headers, body, secrets, now)
+        delivery_id = verify(headers, body, _secrets(ctx, project_id, platform), now)
+        return Delivery(project_id, platform, delivery_id, body)
+    toloka_signature = headers.get(TOLOKA_HEADER)
+    if platform == "toloka" and toloka_signature is not None:
+        secrets = _secrets(ctx, project_id, platform)
+        delivery_id = verify_toloka(toloka_signature, body, secrets, now)
         return Delivery(project_id, platform, delivery_id, body)
     authorization = headers.get("Authorization")
     if authorization is None:
@@ -122,6 +128,14 @@ def _authenticate(
         )
     auth.authenticate(ctx, authorization).require(project_id, "ingest")
     return None
+
+
+def _secrets(ctx: Context, project_id: str, platform: str) -> list[str]:
+    try:
+        return stored_settings(ctx, project_id, platform).get("secrets", [])
+    except NotFound:
+        # An unsigned caller learns nothing, not even whether the project exists.
+        return []
 
 
 def _stored_answer(ctx: Context, delivery: Delivery) -> str | None:
