@@ -48,7 +48,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize, minimize_scalar
 
 from qc_service.engine.base import BaseEstimator, EMEstimator, check_gold, check_labels, clamp
 from qc_service.engine.dawid_skene import DawidSkene
@@ -124,6 +123,10 @@ _FLOOR_MAX = 0.5
 
 def _fit_calibration(neg_ll: Any, with_floor: bool) -> tuple[float, float]:
     """(T, floor) minimising ``neg_ll(T, floor)``; floor 0 unless ``with_floor``."""
+    # Imported here: scipy.optimize costs ~0.5 s at import, which every command-line
+    # call and worker start would pay although only calibration needs it.
+    from scipy.optimize import minimize, minimize_scalar
+
     log_t = (np.log(_T_BOUNDS[0]), np.log(_T_BOUNDS[1]))
     if not with_floor:
         res = minimize_scalar(lambda x: neg_ll(float(np.exp(x)), 0.0), bounds=log_t,
