@@ -244,6 +244,22 @@ def annotator_scores(
 
 @cache
 def _queue_statement(by_attribute: bool, after: bool):
+    # The page's results are chosen first, from the flagged ones alone (read by
+    # status, sorted by priority: no index names priority, which every refit moves),
+    # and joined to their items after: joined first, the planner hashes every item.
+    page = select(Result.id).where(Result.project_id == _param("project_id"))
+    page = page.where(Result.status == "flagged")
+    if by_attribute:
+        page = page.where(Result.attribute_id == _param("attribute_id"))
+    if after:
+        page = page.where(
+            or_(
+                Result.priority < _param("after_priority"),
+                and_(Result.priority == _param("after_priority"), Result.id > _param("after_id")),
+            )
+        )
+    in_queue_order = (Result.priority.desc(), Result.id)
+    page = page.order_by(*in_queue_order).limit(_param("limit"))
     query = (
         select(
             *_RESULT_COLUMNS,
@@ -262,18 +278,9 @@ def _queue_statement(by_attribute: bool, after: bool):
                 ReviewClaim.expires_at > _param("now"),
             ),
         )
-        .where(Result.project_id == _param("project_id"), Result.status == "flagged")
+        .where(Result.id.in_(page))
     )
-    if by_attribute:
-        query = query.where(Result.attribute_id == _param("attribute_id"))
-    if after:
-        query = query.where(
-            or_(
-                Result.priority < _param("after_priority"),
-                and_(Result.priority == _param("after_priority"), Result.id > _param("after_id")),
-            )
-        )
-    return query.order_by(Result.priority.desc(), Result.id).limit(_param("limit"))
+    return query.order_by(*in_queue_order)
 
 
 def queue_page(
