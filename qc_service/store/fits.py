@@ -296,13 +296,37 @@ def _merge_results(session: Session, project_id: str, results: ResultColumns) ->
     # into (it grows under the scan: minutes); ON CONFLICT DO NOTHING costs an index
     # probe and the JSON casts for every existing row.
     connection.execute(text(f"DELETE FROM {_STAGE} s USING result r WHERE {key}"), params)
-    connection.execute(
+    inserted = connection.execute(
         text(
             f"INSERT INTO result (project_id, {', '.join(_RESULT_FIELDS)})"
             f" SELECT CAST(:project_id AS varchar), {staged_all} FROM {_STAGE} s"
         ),
         params,
-    )
+    ).rowcount
+    _analyze_results_if_grown(connection, inserted)
+
+
+#: A publish that inserts more than this share of ``result``'s rows analyzes it, as
+#: autovacuum would (its default analyze scale factor), but at once.
+_ANALYZE_SHARE = 0.1
+#: The columns the readers' plans depend on (filters, joins and order); the JSON ones
+#: have no statistics worth sampling.
+_ANALYZED_COLUMNS = "project_id, attribute_id, item_id, status, id"
+
+
+def _analyze_results_if_grown(connection, inserted: int) -> None:
+    """Give the planner statistics of the rows just inserted (PostgreSQL).
+
+    After a project's first fit ``result`` has rows but no statistics until
+    autovacuum comes by (up to a minute later), and until then every results page
+    is planned for an empty table: ~0.2 s instead of milliseconds at 100k rows.
+    """
+    estimated = connection.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST('result' AS regclass)")
+    ).scalar_one()
+    # reltuples is -1 for a table never analyzed
+    if inserted > _ANALYZE_SHARE * max(estimated, 0):
+        connection.execute(text(f"ANALYZE result ({_ANALYZED_COLUMNS})"))
 
 
 def _copy_rows(session: Session, table, rows: Sequence[dict]) -> None:

@@ -1,12 +1,16 @@
-"""Loading a fit's labels into arrays, on both databases."""
+"""Loading a fit's labels into arrays, on both databases; publishing its results."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from qc_service.store import db
 from qc_service.store import fits as fit_store
+from qc_service.store.models import RESULT_FILLFACTOR, Fit
 
 #: (label id, item, annotator, value, retracted)
 LABELS = [
@@ -89,3 +93,69 @@ def test_an_attribute_without_labels_loads_empty(project, values):
     with db.session_scope(project) as session:
         loaded = fit_store.load_attribute_labels(session, "p", 2, values)
     assert len(loaded.item_ids) == len(loaded.annotator_ids) == len(loaded.value_codes) == 0
+
+
+def _results(confidence: float, item_ids=(1, 2)) -> fit_store.ResultColumns:
+    n = len(item_ids)
+    return fit_store.ResultColumns(
+        attribute_id=np.ones(n, dtype=np.int64),
+        item_id=np.array(item_ids, dtype=np.int64),
+        label=["a"] * n,
+        confidence=np.full(n, confidence),
+        distribution=[json.dumps({"a": confidence, "b": 1 - confidence})] * n,
+        n_labels=np.full(n, 2),
+        status=["flagged"] * n,
+        flags=['["uncertain"]'] * n,
+        priority=np.full(n, 1 - confidence),
+    )
+
+
+def _publish(session, results: fit_store.ResultColumns) -> None:
+    fit_store.publish(session, Fit(project_id="p", revision=1, method="dawid_skene"), results, [])
+
+
+def _table_stat(session, view: str, columns: str) -> sa.Row:
+    query = f"SELECT {columns} FROM {view} WHERE relid = CAST('result' AS regclass)"
+    return session.execute(sa.text(query)).one()
+
+
+def _postgres_only(engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's storage and statistics")
+
+
+def test_a_refit_updates_results_heap_only(project):
+    """Confidence, distribution and priority move on every refit: no index names them,
+    and pages keep room, so updating them writes no index entry (PostgreSQL)."""
+    _postgres_only(project)
+    with db.session_scope(project, write=True) as session:
+        _publish(session, _results(0.6))
+    with db.session_scope(project, write=True) as session:
+        _publish(session, _results(0.7))
+        updated, heap_only = _table_stat(
+            session, "pg_stat_xact_user_tables", "n_tup_upd, n_tup_hot_upd"
+        )
+        options = session.execute(
+            sa.text("SELECT reloptions FROM pg_class WHERE oid = CAST('result' AS regclass)")
+        ).scalar_one()
+    assert updated == heap_only == 2
+    assert f"fillfactor={RESULT_FILLFACTOR}" in options
+
+
+def test_a_publish_that_inserts_many_results_analyzes_them(project):
+    """After a project's first fit the planner has the new rows' statistics at once,
+    not after autovacuum's next round (PostgreSQL)."""
+    _postgres_only(project)
+
+    def analyzed() -> int:
+        with db.session_scope(project) as session:
+            return _table_stat(session, "pg_stat_user_tables", "analyze_count")[0]
+
+    before = analyzed()
+    with db.session_scope(project, write=True) as session:
+        _publish(session, _results(0.6))
+    first = analyzed()
+    with db.session_scope(project, write=True) as session:
+        _publish(session, _results(0.7))  # same rows: nothing inserted
+    assert first == before + 1
+    assert analyzed() == first
