@@ -68,6 +68,29 @@ class PageCache:
         return body
 
 
+class LatestCache:
+    """The value of each key at its newest version seen, thread-safe: a value is
+    loaded again when the caller reads a version other than the one it was stored
+    at, so the caller's version must change with everything the value depends on."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[Hashable, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Hashable, version: Hashable, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (version, value)
+        return value
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -78,6 +101,9 @@ class Context:
     principals: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
     #: Project id -> (project, attributes). Taxonomies are fixed once created.
     taxonomies: TTLCache = field(default_factory=lambda: TTLCache(seconds=60))
+    #: Project id -> its counts of labels, items, annotators and gold, at the
+    #: project's revision (every write of labels, gold or verdicts moves it).
+    project_counts: LatestCache = field(default_factory=LatestCache)
     #: Rendered list pages that polling clients ask for again and again (each key
     #: holds the version of the data it shows). 16 MB is ~450 pages of 100 results.
     pages: PageCache = field(init=False)

@@ -32,6 +32,22 @@ def test_batch_is_stored_and_counted(client, project):
     assert counts == {"labels": 3, "items": 2, "annotators": 1 + 1, "gold": 0}
 
 
+def test_counts_follow_every_ingest(client, project):
+    def counts() -> dict:
+        return client.get("/api/v1/projects/shirts", headers=ADMIN).get_json()["counts"]
+
+    assert counts() == {"labels": 0, "items": 0, "annotators": 0, "gold": 0}
+    post(client, [label(annotator="a1")])
+    assert counts() == {"labels": 1, "items": 1, "annotators": 1, "gold": 0}
+    post(client, [label(item="img-2", annotator="a2")])
+    client.post(
+        "/api/v1/projects/shirts/gold",
+        json={"gold": [{"item": "img-3", "attribute": "shade", "value": "cream"}]},
+        headers=ADMIN,
+    )
+    assert counts() == {"labels": 2, "items": 3, "annotators": 2, "gold": 1}
+
+
 def test_answers_each_touched_item_with_its_status(client, project):
     body = post(
         client,
