@@ -106,7 +106,7 @@ SCENARIOS = {
     "unchanged": None,
     "first": "DELETE FROM result WHERE project_id = :p",
     # as after new labels: every posterior moves a little, so confidence and priority
-    # (which is indexed: no heap-only update) change on every row
+    # change on every row
     "changed": "UPDATE result SET confidence = confidence + 1e-9, priority = priority + 1e-9"
     " WHERE project_id = :p",
 }
