@@ -119,15 +119,14 @@ def _table_stat(session, view: str, columns: str) -> sa.Row:
     return session.execute(sa.text(query)).one()
 
 
-def _postgres_only(engine: sa.Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's storage and statistics")
+#: PostgreSQL's storage and statistics: these tests have no SQLite counterpart.
+postgres_only = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
+@postgres_only
 def test_a_refit_updates_results_heap_only(project):
     """Confidence, distribution and priority move on every refit: no index names them,
     and pages keep room, so updating them writes no index entry (PostgreSQL)."""
-    _postgres_only(project)
     with db.session_scope(project, write=True) as session:
         _publish(session, _results(0.6))
     with db.session_scope(project, write=True) as session:
@@ -142,10 +141,10 @@ def test_a_refit_updates_results_heap_only(project):
     assert f"fillfactor={RESULT_FILLFACTOR}" in options
 
 
+@postgres_only
 def test_a_publish_that_inserts_many_results_analyzes_them(project):
     """After a project's first fit the planner has the new rows' statistics at once,
     not after autovacuum's next round (PostgreSQL)."""
-    _postgres_only(project)
 
     def analyzed() -> int:
         with db.session_scope(project) as session:
