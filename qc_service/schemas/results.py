@@ -119,14 +119,30 @@ class AnnotatorDetail(ResponseModel):
 
 
 AnnotatorSort = Literal[
-    "annotator", "accuracy", "-accuracy", "n_labels", "-n_labels", "spammer_score", "-spammer_score"
+    "annotator",
+    "accuracy",
+    "-accuracy",
+    "agreement",
+    "-agreement",
+    "n_labels",
+    "-n_labels",
+    "spammer_score",
+    "-spammer_score",
 ]
 
 
 class AnnotatorsQuery(Page):
     attribute: Name | None = None
     status: AnnotatorStatus | None = None
-    sort: AnnotatorSort = "annotator"
+    annotator_prefix: Key | None = Field(
+        default=None, description="Only annotators whose id starts with this (case-sensitive)."
+    )
+    sort: AnnotatorSort = Field(
+        default="annotator",
+        description="By annotator id, or by a score, lowest first (`-`: highest first); "
+        "ties by annotator id, then attribute. A cursor pages on in the sort and "
+        "filters it was made with.",
+    )
 
 
 class AnnotatorsPage(ResponseModel):

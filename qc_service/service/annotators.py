@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from qc_service.errors import NotFound
 from qc_service.schemas.results import AnnotatorAttribute, AnnotatorDetail, AnnotatorsQuery
 from qc_service.service.context import Context
-from qc_service.service.pagination import decode_cursor, encode_cursor
+from qc_service.service.pagination import bad_cursor, decode_cursor, encode_cursor
 from qc_service.service.results import attributes_of, read_filter
 from qc_service.service.taxonomy import load_taxonomy
 from qc_service.store import db
@@ -42,12 +43,50 @@ def _score_out(row) -> dict:
     }
 
 
+def _cursor_scope(query: AnnotatorsQuery) -> dict:
+    """What a cursor is valid for: its sort and (as a short digest) its filters."""
+    filters = json.dumps([query.attribute, query.status, query.annotator_prefix])
+    return {"sort": query.sort, "filter": hashlib.sha256(filters.encode()).hexdigest()[:12]}
+
+
+def _position(row, sort: str) -> list:
+    """Where a row stands in ``sort``: what ``annotator_scores`` resumes after."""
+    field, _ = result_store.SCORE_SORTS[sort]
+    value = [] if field is None else [getattr(row, field)]
+    return [*value, row.annotator_id, row.attribute_position]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _resume_after(query: AnnotatorsQuery) -> tuple | None:
+    """The position the query's cursor resumes after; 422 naming the cursor if it is
+    not one of ours, or was made for another sort or other filters."""
+    cursor = decode_cursor(query.cursor, ("sort", "filter", "after"))
+    if cursor is None:
+        return None
+    if {"sort": cursor["sort"], "filter": cursor["filter"]} != _cursor_scope(query):
+        raise bad_cursor(
+            "the cursor belongs to another sort or other filters: keep them, or start again"
+            " without a cursor"
+        )
+    after = cursor["after"]
+    field, _ = result_store.SCORE_SORTS[query.sort]
+    if not (
+        isinstance(after, list)
+        and len(after) == (2 if field is None else 3)
+        and all(map(_is_number, after))
+        and all(type(key) is int for key in after[-2:])
+    ):
+        raise bad_cursor()
+    return tuple(after)
+
+
 def list_annotators(ctx: Context, project_id: str, query: AnnotatorsQuery) -> dict:
-    """Scores page by page: the JSON form of ``AnnotatorsPage``. The cursor is an offset
-    into the sorted list, valid while the fit stays the same (a refit re-ranks
-    annotators anyway)."""
-    position = decode_cursor(query.cursor, ("offset",))
-    offset = int(position["offset"]) if position else 0
+    """Scores page by page: the JSON form of ``AnnotatorsPage``. Keyset pagination: a
+    cursor names the last row shown, so a page costs the same however deep it is."""
+    after = _resume_after(query)
     attribute_id = read_filter(ctx, project_id, query.attribute)
     with db.read_scope(ctx.engine) as connection:
         rows = result_store.annotator_scores(
@@ -55,15 +94,17 @@ def list_annotators(ctx: Context, project_id: str, query: AnnotatorsQuery) -> di
             project_id,
             attribute_id=attribute_id,
             status=query.status,
+            annotator_prefix=query.annotator_prefix,
             sort=query.sort,
-            offset=offset,
+            after=after,
             limit=query.limit + 1,
         )
     more = len(rows) > query.limit
     rows = rows[: query.limit]
+    cursor = {**_cursor_scope(query), "after": _position(rows[-1], query.sort)} if more else None
     return {
         "annotators": [_score_out(row) for row in rows],
-        "next_cursor": encode_cursor({"offset": offset + len(rows)}) if more else None,
+        "next_cursor": encode_cursor(cursor) if cursor else None,
     }
 
 

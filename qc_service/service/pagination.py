@@ -24,8 +24,13 @@ def decode_cursor(cursor: str | None, keys: tuple[str, ...]) -> dict | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         position = None
     if not isinstance(position, dict) or set(position) != set(keys):
-        raise InvalidInput(
-            "bad cursor",
-            [FieldError("/query/cursor", "pass the next_cursor of a previous answer unchanged")],
-        )
+        raise bad_cursor()
     return position
+
+
+_UNCHANGED = "pass the next_cursor of a previous answer unchanged"
+
+
+def bad_cursor(message: str = _UNCHANGED) -> InvalidInput:
+    """The 422 for a cursor that cannot resume this list."""
+    return InvalidInput("bad cursor", [FieldError("/query/cursor", message)])

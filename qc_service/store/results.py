@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,7 +69,7 @@ def _results_query():
 
 
 def _param(name: str):
-    return bindparam(name, type_=Integer) if name in ("limit", "offset") else bindparam(name)
+    return bindparam(name, type_=Integer) if name == "limit" else bindparam(name)
 
 
 # The page reads below are built once per shape, with parameters for the values:
@@ -169,17 +180,38 @@ _SCORE_COLUMNS = (
     AnnotatorScore.status,
     AnnotatorScore.confused_pairs,
     AnnotatorScore.fit_id,
+    AnnotatorScore.annotator_id,
+    Attribute.position.label("attribute_position"),
 )
 
-_SORTS = {
-    "annotator": (Annotator.key, Attribute.position),
-    "accuracy": (AnnotatorScore.accuracy, AnnotatorScore.id),
-    "-accuracy": (AnnotatorScore.accuracy.desc(), AnnotatorScore.id),
-    "n_labels": (AnnotatorScore.n_labels, AnnotatorScore.id),
-    "-n_labels": (AnnotatorScore.n_labels.desc(), AnnotatorScore.id),
-    "spammer_score": (AnnotatorScore.spammer_score, AnnotatorScore.id),
-    "-spammer_score": (AnnotatorScore.spammer_score.desc(), AnnotatorScore.id),
+#: The score column each sort orders by first (None: by annotator alone), and whether
+#: highest first. Every sort then orders by the annotator's key and the attribute's
+#: position, which make a row's place unique: a page resumes after the previous one.
+SCORE_SORTS = {
+    "annotator": (None, False),
+    "accuracy": ("accuracy", False),
+    "-accuracy": ("accuracy", True),
+    "agreement": ("agreement", False),
+    "-agreement": ("agreement", True),
+    "n_labels": ("n_labels", False),
+    "-n_labels": ("n_labels", True),
+    "spammer_score": ("spammer_score", False),
+    "-spammer_score": ("spammer_score", True),
 }
+
+
+def _keyset_after(order: Sequence[tuple[ColumnElement, bool]], position: Sequence) -> ColumnElement:
+    """Rows that come after ``position`` in ``order`` ((column, highest first) pairs
+    whose values together are unique): keyset pagination for mixed directions."""
+    beyond = []
+    for i, ((column, descending), value) in enumerate(zip(order, position, strict=True)):
+        ties = [earlier == tied for (earlier, _), tied in zip(order, position[:i], strict=False)]
+        beyond.append(and_(*ties, column < value if descending else column > value))
+    return or_(*beyond)
+
+
+def _order_by(order: Sequence[tuple[ColumnElement, bool]]) -> list[ColumnElement]:
+    return [column.desc() if descending else column for column, descending in order]
 
 
 @cache
@@ -188,6 +220,8 @@ def _scores_statement(
     by_attribute: bool,
     by_status: bool,
     by_annotator: bool,
+    by_prefix: bool,
+    after: bool,
     with_confusion: bool,
     limited: bool,
 ):
@@ -204,7 +238,22 @@ def _scores_statement(
         query = query.where(AnnotatorScore.status == _param("status"))
     if by_annotator:
         query = query.where(AnnotatorScore.annotator_id == _param("annotator_id"))
-    query = query.order_by(*_SORTS[sort]).offset(_param("offset"))
+    if by_prefix:
+        # substr, not LIKE: SQLite's LIKE ignores case, and ids are case-sensitive
+        prefix = _param("annotator_prefix")
+        query = query.where(func.substr(Annotator.key, 1, func.length(prefix)) == prefix)
+    field, descending = SCORE_SORTS[sort]
+    order = [(Annotator.key, False), (Attribute.position, False)]
+    # The cursor carries the annotator's row id; its key is looked up here, so that
+    # a cursor stays short whatever the length of the key.
+    after_key = select(Annotator.key).where(Annotator.id == _param("after_annotator"))
+    position = [after_key.correlate(None).scalar_subquery(), _param("after_position")]
+    if field is not None:
+        order.insert(0, (getattr(AnnotatorScore, field), descending))
+        position.insert(0, _param("after_value"))
+    if after:
+        query = query.where(_keyset_after(order, position))
+    query = query.order_by(*_order_by(order))
     return query.limit(_param("limit")) if limited else query
 
 
@@ -215,19 +264,24 @@ def annotator_scores(
     attribute_id: int | None = None,
     status: str | None = None,
     annotator_id: int | None = None,
+    annotator_prefix: str | None = None,
     sort: str = "annotator",
-    offset: int = 0,
+    after: tuple | None = None,
     limit: int | None = None,
     with_confusion: bool = False,
 ) -> list:
     """Score rows (the ``AnnotatorScore`` columns a client sees, by name, plus the
-    annotator's key and the attribute's name); ``confusion`` only when asked for, as
-    it is the bulk of a row."""
+    annotator's key, its row id and the attribute's name and position) in the order
+    of ``sort`` (``SCORE_SORTS``); ``confusion`` only when asked for, as it is the
+    bulk of a row. ``after`` resumes after a row: its sort value (unless sorted by
+    annotator), ``annotator_id`` and ``attribute_position``."""
     statement = _scores_statement(
         sort,
         attribute_id is not None,
         status is not None,
         annotator_id is not None,
+        annotator_prefix is not None,
+        after is not None,
         with_confusion,
         limit is not None,
     )
@@ -236,10 +290,16 @@ def annotator_scores(
         "attribute_id": attribute_id,
         "status": status,
         "annotator_id": annotator_id,
-        "offset": offset,
+        "annotator_prefix": annotator_prefix,
         "limit": limit,
     }
+    if after is not None:
+        *value, parameters["after_annotator"], parameters["after_position"] = after
+        parameters["after_value"] = value[0] if value else None
     return session.execute(statement, parameters).all()
+
+
+_QUEUE_ORDER = ((Result.priority, True), (Result.id, False))
 
 
 @cache
@@ -252,13 +312,9 @@ def _queue_statement(by_attribute: bool, after: bool):
     if by_attribute:
         page = page.where(Result.attribute_id == _param("attribute_id"))
     if after:
-        page = page.where(
-            or_(
-                Result.priority < _param("after_priority"),
-                and_(Result.priority == _param("after_priority"), Result.id > _param("after_id")),
-            )
-        )
-    in_queue_order = (Result.priority.desc(), Result.id)
+        position = (_param("after_priority"), _param("after_id"))
+        page = page.where(_keyset_after(_QUEUE_ORDER, position))
+    in_queue_order = _order_by(_QUEUE_ORDER)
     page = page.order_by(*in_queue_order).limit(_param("limit"))
     query = (
         select(

@@ -79,6 +79,11 @@ def assert_is_the_model(body: bytes, model: type[BaseModel]) -> dict:
             AnnotatorsPage,
             "annotators",
         ),
+        (
+            "/api/v1/projects/shirts/annotators?sort=-agreement&annotator_prefix=b",
+            AnnotatorsPage,
+            "annotators",
+        ),
         ("/api/v1/projects/shirts/review/queue", QueuePage, "queue"),
     ],
 )
@@ -102,6 +107,8 @@ def test_list_pages_are_their_documented_models(client, fitted, url, model, key)
         assert all(row["label"] == ["cotton"] for row in rows)
     if "status=flagged" in url:
         assert all(row["status"] == "flagged" for row in rows)
+    if "annotator_prefix=b" in url:
+        assert {row["annotator"] for row in rows} == {"b"}
 
 
 def test_a_page_read_again_shows_verdicts_and_refits_at_once(client, fitted):
