@@ -26,8 +26,12 @@ def list_annotators(project: str, principal: Principal, query: AnnotatorsQuery):
     """Per annotator and attribute: ``n_labels``, ``accuracy`` with its 95 % credible
     interval, ``gold_accuracy``, ``agreement`` with the aggregate, ``spammer_score``,
     ``status`` (``ok``, ``probation``, ``suspected_spammer``) and the most confused
-    value pairs. Sort with ``sort``; filter by ``attribute`` and ``status``. Answers
-    carry an ``ETag``; polling with ``If-None-Match`` costs a 304 until the next fit."""
+    value pairs. Sort with ``sort`` (by annotator id, or by a score; ``-`` highest
+    first; ties by annotator id, then attribute); filter by ``attribute``, ``status``
+    and ``annotator_prefix`` (ids starting with it, case-sensitive). Page with
+    ``limit`` and ``cursor``: a cursor resumes after the last row shown and holds only
+    for the sort and filters it was made with (422 otherwise). Answers carry an
+    ``ETag``; polling with ``If-None-Match`` costs a 304 until the next fit."""
     ctx = context()
     etag = annotators.scores_etag(ctx, project, request.query_string)
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}

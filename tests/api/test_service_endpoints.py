@@ -63,6 +63,18 @@ def test_openapi_documents_every_endpoint(client):
     assert any(p["name"] == "Idempotency-Key" for p in labels["parameters"])
 
 
+def test_openapi_documents_the_annotators_sorts_and_filters(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/projects/{project}/annotators"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert set(parameters) >= {"attribute", "status", "annotator_prefix", "sort", "cursor"}
+    assert "case-sensitive" in parameters["annotator_prefix"]["description"]
+    assert parameters["annotator_prefix"]["schema"]["anyOf"][0]["minLength"] == 1
+    sort = parameters["sort"]["schema"]
+    assert set(sort["enum"]) >= {"annotator", "agreement", "-agreement", "-accuracy"}
+    assert "ties by annotator id" in parameters["sort"]["description"]
+
+
 def test_openapi_refs_all_resolve(client):
     document = client.get("/api/v1/openapi.json").get_json()
     names = set(document["components"]["schemas"])
