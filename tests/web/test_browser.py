@@ -67,6 +67,15 @@ def test_annotators_sort_filter_and_page(page: Page, server: live.Server) -> Non
     expect(rows).to_have_count(50)
     assert rows.first.get_attribute("data-annotator") == "worker-01"
 
+    page.click("th[data-sort=agreement] button")
+    expect(page.locator("th[data-sort=agreement]")).to_have_attribute("aria-sort", "descending")
+    settled(page)
+    shares = [
+        float(t.rstrip(" %"))
+        for t in page.locator("#annotators tbody td:nth-child(5)").all_inner_texts()
+    ]
+    assert shares == sorted(shares, reverse=True) and shares[0] > shares[-1]
+
     page.click("th[data-sort=accuracy] button")
     expect(page.locator("th[data-sort=accuracy]")).to_have_attribute("aria-sort", "descending")
     settled(page)
@@ -98,6 +107,14 @@ def test_annotators_sort_filter_and_page(page: Page, server: live.Server) -> Non
     expect(page.locator("#page-info")).to_have_text("rows 26–50")
     page.click("#prev")
     expect(page.locator("#page-info")).to_have_text("rows 1–25")
+
+    # finding annotators by the start of their id, in the same sort
+    page.fill("input[name=annotator_prefix]", "worker-2")
+    page.press("input[name=annotator_prefix]", "Enter")
+    wanted = {f"worker-{n}" for n in range(20, 26)}
+    expect(rows).to_have_count(len(wanted) * 4)  # the demo's four attributes each
+    settled(page)
+    assert {row.get_attribute("data-annotator") for row in rows.all()} == wanted
 
     worst = rows.first.get_attribute("data-annotator")  # still sorted by accuracy, ascending
     assert worst in {"worker-24", "worker-25"}  # the demo's spammer and adversary

@@ -13,10 +13,11 @@ const info = document.getElementById('page-info');
 // cursors[i] opens page i; ticket numbers requests so that when filters change
 // quickly only the newest answer is drawn, whatever order the answers come in.
 const state = { sort: 'annotator', cursors: [null], page: 0, nextCursor: null, ticket: 0 };
+const FILTERS = ['attribute', 'status', 'annotator_prefix'];
 
 function query() {
   const params = new URLSearchParams({ sort: state.sort, limit: form.elements.limit.value });
-  for (const name of ['attribute', 'status']) {
+  for (const name of FILTERS) {
     if (form.elements[name].value) params.set(name, form.elements[name].value);
   }
   const cursor = state.cursors[state.page];
@@ -28,7 +29,7 @@ function query() {
 // shared link show the same table (from its first page).
 function restoreFromAddress() {
   const params = new URLSearchParams(window.location.search);
-  for (const name of ['attribute', 'status', 'limit']) {
+  for (const name of [...FILTERS, 'limit']) {
     if (params.has(name)) form.elements[name].value = params.get(name);
   }
   if (params.has('sort')) state.sort = params.get('sort');
@@ -111,6 +112,8 @@ for (const th of table.querySelectorAll('th[data-sort]')) {
   });
 }
 form.addEventListener('change', restart);
+// Enter in the prefix field commits it (a change): the form itself goes nowhere.
+form.addEventListener('submit', (event) => event.preventDefault());
 // With thousands of annotators, paging to one is hopeless: open them by id.
 document.getElementById('find').addEventListener('submit', (event) => {
   event.preventDefault();
