@@ -8,7 +8,13 @@ import json
 from qc_service.errors import NotFound
 from qc_service.schemas.results import AnnotatorAttribute, AnnotatorDetail, AnnotatorsQuery
 from qc_service.service.context import Context
-from qc_service.service.pagination import bad_cursor, decode_cursor, encode_cursor
+from qc_service.service.pagination import (
+    NUMBER,
+    bad_cursor,
+    decode_cursor,
+    encode_cursor,
+    is_a,
+)
 from qc_service.service.results import attributes_of, read_filter
 from qc_service.service.taxonomy import load_taxonomy
 from qc_service.store import db
@@ -56,14 +62,10 @@ def _position(row, sort: str) -> list:
     return [*value, row.annotator_id, row.attribute_position]
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _resume_after(query: AnnotatorsQuery) -> tuple | None:
     """The position the query's cursor resumes after; 422 naming the cursor if it is
     not one of ours, or was made for another sort or other filters."""
-    cursor = decode_cursor(query.cursor, ("sort", "filter", "after"))
+    cursor = decode_cursor(query.cursor, {"sort": str, "filter": str, "after": list})
     if cursor is None:
         return None
     if {"sort": cursor["sort"], "filter": cursor["filter"]} != _cursor_scope(query):
@@ -74,10 +76,9 @@ def _resume_after(query: AnnotatorsQuery) -> tuple | None:
     after = cursor["after"]
     field, _ = result_store.SCORE_SORTS[query.sort]
     if not (
-        isinstance(after, list)
-        and len(after) == (2 if field is None else 3)
-        and all(map(_is_number, after))
-        and all(type(key) is int for key in after[-2:])
+        len(after) == (2 if field is None else 3)
+        and all(is_a(value, NUMBER) for value in after)
+        and all(is_a(key, int) for key in after[-2:])
     ):
         raise bad_cursor()
     return tuple(after)

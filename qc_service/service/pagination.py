@@ -14,8 +14,22 @@ def encode_cursor(position: dict) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, keys: tuple[str, ...]) -> dict | None:
-    """The position in ``cursor`` (None for the first page); 422 if it is not one of ours."""
+#: A cursor field holding a number, whole or not.
+NUMBER = (int, float)
+_INT64 = range(-(2**63), 2**63)
+
+
+def is_a(value: object, kind: type | tuple[type, ...]) -> bool:
+    """``isinstance``, except that JSON's true and false are not numbers and an
+    integer must fit the database's 64 bits."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    return not isinstance(value, int) or value in _INT64
+
+
+def decode_cursor(cursor: str | None, fields: dict[str, type | tuple[type, ...]]) -> dict | None:
+    """The position in ``cursor`` (None for the first page): its ``fields``, each of
+    its type; 422 naming the cursor if it is not one of ours."""
     if cursor is None:
         return None
     try:
@@ -23,7 +37,11 @@ def decode_cursor(cursor: str | None, keys: tuple[str, ...]) -> dict | None:
         position = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         position = None
-    if not isinstance(position, dict) or set(position) != set(keys):
+    if not (
+        isinstance(position, dict)
+        and set(position) == set(fields)
+        and all(is_a(position[name], kind) for name, kind in fields.items())
+    ):
         raise bad_cursor()
     return position
 

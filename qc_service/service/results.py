@@ -84,7 +84,7 @@ def results_version(ctx: Context, project_id: str) -> tuple[int | None, int | No
 
 def list_results(ctx: Context, project_id: str, query: ResultsQuery) -> dict:
     """A page of results: the JSON form of ``ResultsPage``."""
-    position = decode_cursor(query.cursor, ("after",))
+    position = decode_cursor(query.cursor, {"after": int})
     attribute_id = read_filter(ctx, project_id, query.attribute)
     with db.read_scope(ctx.engine) as connection:
         rows = result_store.results_page(
@@ -92,7 +92,7 @@ def list_results(ctx: Context, project_id: str, query: ResultsQuery) -> dict:
             project_id,
             attribute_id=attribute_id,
             status=query.status,
-            after_id=int(position["after"]) if position else 0,
+            after_id=position["after"] if position else 0,
             limit=query.limit + 1,
         )
     more = len(rows) > query.limit

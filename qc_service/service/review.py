@@ -21,7 +21,7 @@ from qc_service.schemas.results import (
     VerdictOut,
 )
 from qc_service.service.context import Context
-from qc_service.service.pagination import decode_cursor, encode_cursor
+from qc_service.service.pagination import NUMBER, decode_cursor, encode_cursor
 from qc_service.service.results import attribute_filter, attributes_of, read_filter, result_out
 from qc_service.service.taxonomy import answer_of, check_answers
 from qc_service.store import db
@@ -54,14 +54,14 @@ def queue_version(ctx: Context, project_id: str) -> tuple:
 
 def queue(ctx: Context, project_id: str, query: QueueQuery) -> dict:
     """A page of the queue: the JSON form of ``QueuePage``."""
-    position = decode_cursor(query.cursor, ("priority", "id"))
+    position = decode_cursor(query.cursor, {"priority": NUMBER, "id": int})
     attribute_id = read_filter(ctx, project_id, query.attribute)
     with db.read_scope(ctx.engine) as connection:
         rows = result_store.queue_page(
             connection,
             project_id,
             attribute_id=attribute_id,
-            after=(float(position["priority"]), int(position["id"])) if position else None,
+            after=(position["priority"], position["id"]) if position else None,
             limit=query.limit + 1,
             now=utcnow(),
         )

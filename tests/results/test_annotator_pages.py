@@ -11,7 +11,7 @@ import pytest
 
 from qc_service.schemas.results import AnnotatorSort
 from tests.conftest import ADMIN, project_spec
-from tests.results.helpers import all_pages, refit
+from tests.results.helpers import all_pages, forged_cursor, refit
 
 URL = "/api/v1/projects/shirts/annotators"
 #: Four annotators who always agree (their scores tie on every sort), one who is
@@ -116,10 +116,6 @@ def cursor_of(client, url: str) -> str:
     return cursor
 
 
-def encoded(position: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
-
-
 def test_a_cursor_pages_only_the_sort_and_filters_it_was_made_with(client, scored):
     cursor = cursor_of(client, f"{URL}?sort=-accuracy&attribute=shade&limit=2")
     assert len(cursor) <= 200  # the documented limit of a cursor, whatever the ids
@@ -147,17 +143,18 @@ def test_a_cursor_pages_only_the_sort_and_filters_it_was_made_with(client, score
     [
         "%%%",
         "bm90LWEtY3Vyc29y",  # base64, not JSON
-        encoded({"offset": 2}),  # the offset cursors of earlier versions
-        encoded([1, 2]),
+        forged_cursor({"offset": 2}),  # the offset cursors of earlier versions
+        forged_cursor([1, 2]),
         "sort-then-after",  # replaced below by a real cursor with a forged position
         "forged-value",
+        "huge-id",
     ],
 )
 def test_a_malformed_cursor_is_a_problem_naming_it(client, scored, cursor):
-    if cursor in ("sort-then-after", "forged-value"):
+    forged = {"sort-then-after": [1, 2, 3], "forged-value": ["a1", 0], "huge-id": [2**64, 0]}
+    if cursor in forged:
         real = json.loads(base64.urlsafe_b64decode(cursor_of(client, f"{URL}?limit=2") + "=="))
-        forged = [1, 2, 3] if cursor == "sort-then-after" else ["a1", 0]
-        cursor = encoded({**real, "after": forged})
+        cursor = forged_cursor({**real, "after": forged[cursor]})
     response = client.get(f"{URL}?cursor={cursor}", headers=ADMIN)
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["/query/cursor"]

@@ -11,7 +11,7 @@ from qc_service.service import fits as fit_service
 from qc_service.store import db
 from qc_service.store import jobs as job_store
 from tests.conftest import ADMIN, project_spec, row_counts
-from tests.results.helpers import all_pages, refit, wait_for_job
+from tests.results.helpers import all_pages, forged_cursor, refit, wait_for_job
 
 
 def post_disputed_items(client, n_items: int) -> None:
@@ -99,6 +99,21 @@ def test_leases_expire_and_guard_verdicts(client, disputed):
         ("GET", "/api/v1/projects/shirts/annotators?status=great", None),
         ("GET", "/api/v1/projects/shirts/annotators/nobody", None),
         ("GET", "/api/v1/projects/shirts/review/queue?cursor=%%%", None),
+        ("GET", f"/api/v1/projects/shirts/results?cursor={forged_cursor({'after': 'x'})}", None),
+        ("GET", f"/api/v1/projects/shirts/results?cursor={forged_cursor({'after': 2**64})}", None),
+        ("GET", f"/api/v1/projects/shirts/results?cursor={forged_cursor({'after': True})}", None),
+        (
+            "GET",
+            "/api/v1/projects/shirts/review/queue?cursor="
+            + forged_cursor({"priority": "x", "id": 1}),
+            None,
+        ),
+        (
+            "GET",
+            "/api/v1/projects/shirts/review/queue?cursor="
+            + forged_cursor({"priority": 0.5, "id": None}),
+            None,
+        ),
         ("GET", "/api/v1/projects/shirts/export?format=xlsx", None),
         ("GET", "/api/v1/projects/shirts/export?attribute=colour", None),
         ("GET", "/api/v1/projects/nope/agreement", None),
