@@ -76,10 +76,16 @@ def touched_statuses(
     gold = label_store.gold_for_items(session, project.id, (item_id for item_id, _ in pairs))
     fit = fit_store.current_fit(session, project.id)
     summaries = fit.detail["attributes"] if fit is not None else {}
+    streamed = [
+        attribute_id
+        for attribute_id in {attribute_id for _, attribute_id in pairs}
+        if _streams(summaries.get(attributes_by_id[attribute_id].name))
+    ]
+    # Before a fit (or with a method that cannot stream) there are no parameters to read.
     params = fit_store.annotator_params(
         session,
         project.id,
-        [attribute_id for _, attribute_id in pairs],
+        streamed,
         [annotator for labels in given.values() for annotator, _ in labels],
     )
     distributions: dict[tuple[int, int], dict[str, float]] = {}
@@ -89,7 +95,7 @@ def touched_statuses(
         if not labelled:
             continue
         summary = summaries.get(attribute.name)
-        if summary is None or not streams(summary["method"]):
+        if not _streams(summary):
             for pair, labels in labelled.items():
                 distributions[pair] = vote_distribution(attribute, [v for _, v in labels])
         else:
@@ -126,6 +132,11 @@ def touched_statuses(
         )
     ]
     return statuses
+
+
+def _streams(summary: dict | None) -> bool:
+    """Whether an attribute's fit summary allows the one-step estimate."""
+    return summary is not None and streams(summary["method"])
 
 
 def _e_step(

@@ -13,6 +13,7 @@ label, confidence and status, so a refit touches few rows and few index entries.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Sequence
@@ -22,9 +23,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import JSON, delete, insert, select, text, update
+from sqlalchemy import JSON, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from qc_service.store.labels import member_of
 from qc_service.store.models import AnnotatorScore, Fit, Gold, Label, Result
 
 #: Rows per multi-row INSERT when publishing.
@@ -203,8 +205,16 @@ def load_gold(session: Session, project_id: str, attribute_id: int) -> list[tupl
 
 
 def current_fit(session: Session, project_id: str) -> Fit | None:
-    query = select(Fit).where(Fit.project_id == project_id, Fit.current.is_(True))
-    return session.scalar(query.order_by(Fit.id.desc()).limit(1))
+    return session.scalar(_CURRENT_FIT, {"project_id": project_id})
+
+
+#: Built once: every single-label ingest asks for the current fit.
+_CURRENT_FIT = (
+    select(Fit)
+    .where(Fit.project_id == bindparam("project_id"), Fit.current.is_(True))
+    .order_by(Fit.id.desc())
+    .limit(1)
+)
 
 
 def publish(
@@ -349,11 +359,25 @@ def annotator_params(
     """Current model parameters by (attribute_id, annotator_id), for the streaming E-step."""
     if not attribute_ids or not annotator_ids:
         return {}
-    query = select(
+    query = _annotator_params_query(session.get_bind().dialect.name == "postgresql")
+    rows = session.connection().execute(
+        query,
+        {
+            "project_id": project_id,
+            "attribute_ids": sorted(set(attribute_ids)),
+            "annotator_ids": sorted(set(annotator_ids)),
+        },
+    )
+    return {(a, n): params for a, n, params in rows}
+
+
+@functools.cache
+def _annotator_params_query(postgres: bool):
+    """Built once per dialect: the live estimate runs it on every ingest."""
+    return select(
         AnnotatorScore.attribute_id, AnnotatorScore.annotator_id, AnnotatorScore.params
     ).where(
-        AnnotatorScore.project_id == project_id,
-        AnnotatorScore.attribute_id.in_(sorted(set(attribute_ids))),
-        AnnotatorScore.annotator_id.in_(sorted(set(annotator_ids))),
+        AnnotatorScore.project_id == bindparam("project_id"),
+        member_of(AnnotatorScore.attribute_id, "attribute_ids", postgres),
+        member_of(AnnotatorScore.annotator_id, "annotator_ids", postgres),
     )
-    return {(a, n): params for a, n, params in session.execute(query)}

@@ -31,12 +31,14 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _member_of(session: Session, column, values: Sequence):
-    """``column IN values``. On PostgreSQL one array parameter: the statement stays
-    short, so psycopg does not re-parse thousands of placeholders on every batch."""
-    if _is_postgres(session):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+def member_of(column, name: str, postgres: bool):
+    """``column IN :name``, for a statement built once and run with any list.
+
+    On PostgreSQL one array parameter: the statement stays short, so psycopg does
+    not re-parse thousands of placeholders on every batch."""
+    if postgres:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _insert_rows(
@@ -72,21 +74,64 @@ def ensure_keys(
 ) -> dict[str, int]:
     """Row ids for ``keys``, creating the rows that do not exist yet."""
     wanted = sorted(set(keys))
-    ids = _existing_keys(session, model, project_id, wanted)
-    missing = [key for key in wanted if key not in ids]
-    if missing:
-        now = utcnow()
-        rows = [{"project_id": project_id, "key": key, "created_at": now} for key in missing]
-        table = model.__table__
-        inserted = _insert_rows(
-            session, table, rows, ["project_id", "key"], (table.c.key, table.c.id)
-        )
-        ids.update(tuple(row) for row in inserted)
-        # Keys a concurrent batch created meanwhile were skipped by the insert.
-        raced = [key for key in missing if key not in ids]
-        if raced:
-            ids.update(_existing_keys(session, model, project_id, raced))
+    if _is_postgres(session):
+        ids = _find_or_create_keys(session, model, project_id, wanted)
+    else:
+        ids = _existing_keys(session, model, project_id, wanted)
+        missing = [key for key in wanted if key not in ids]
+        if missing:
+            now = utcnow()
+            rows = [{"project_id": project_id, "key": key, "created_at": now} for key in missing]
+            table = model.__table__
+            inserted = _insert_rows(
+                session, table, rows, ["project_id", "key"], (table.c.key, table.c.id)
+            )
+            ids.update(tuple(row) for row in inserted)
+    # Keys a concurrent batch created meanwhile were skipped by the insert.
+    raced = [key for key in wanted if key not in ids]
+    if raced:
+        ids.update(_existing_keys(session, model, project_id, raced))
     return ids
+
+
+def _find_or_create_keys(
+    session: Session, model, project_id: str, keys: Sequence[str]
+) -> dict[str, int]:
+    """PostgreSQL: look the keys up and insert the missing ones in one statement.
+
+    The insert skips a key that a concurrent batch committed after this statement
+    began; the statement's snapshot does not show that row either, so such a key is
+    missing from the answer and the caller looks it up again.
+    """
+    found: dict[str, int] = {}
+    statement = _find_or_create_statement(model)
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            statement, {"project_id": project_id, "keys": list(chunk), "now": utcnow()}
+        )
+        found.update(tuple(row) for row in rows)
+    return found
+
+
+@functools.cache
+def _find_or_create_statement(model):
+    """Each key is one probe of the unique (project, key) index, as in
+    :func:`_key_lookup`; only the keys not found are inserted, so existing keys use
+    up no sequence numbers."""
+    table = model.__table__
+    return text(
+        f"WITH wanted AS (SELECT key, (SELECT id FROM {table.name}"
+        f" WHERE project_id = :project_id AND key = keys.key) AS id"
+        " FROM unnest(:keys) AS keys(key)),"
+        f" created AS (INSERT INTO {table.name} (project_id, key, created_at)"
+        " SELECT :project_id, key, :now FROM wanted WHERE id IS NULL"
+        " ON CONFLICT (project_id, key) DO NOTHING RETURNING key, id)"
+        " SELECT key, id FROM wanted WHERE id IS NOT NULL"
+        " UNION ALL SELECT key, id FROM created"
+    ).bindparams(
+        bindparam("keys", type_=ARRAY(Text)),
+        bindparam("now", type_=table.c.created_at.type),
+    )
 
 
 def _existing_keys(session: Session, model, project_id: str, keys: Sequence[str]) -> dict[str, int]:
@@ -278,24 +323,14 @@ def current_labels(
     wanted = set(pairs)
     items = sorted({item_id for item_id, _ in wanted})
     attribute_ids = sorted({attribute_id for _, attribute_id in wanted})
+    query = _current_labels_query(_is_postgres(session))
+    connection = session.connection()
     for chunk in _chunks(items):
-        # Items and attributes filtered separately (both indexed), pairs in Python: a
-        # row-value IN list would be one more placeholder-heavy statement.
-        query = select(
-            Label.id,
-            Label.item_id,
-            Label.attribute_id,
-            Label.annotator_id,
-            Label.value,
-            Label.retracted,
-        ).where(
-            Label.project_id == project_id,
-            _member_of(session, Label.item_id, chunk),
-            _member_of(session, Label.attribute_id, attribute_ids),
+        rows = connection.execute(
+            query,
+            {"project_id": project_id, "item_ids": list(chunk), "attribute_ids": attribute_ids},
         )
-        for label_id, item_id, attribute_id, annotator_id, value, retracted in session.execute(
-            query
-        ):
+        for label_id, item_id, attribute_id, annotator_id, value, retracted in rows:
             if (item_id, attribute_id) not in wanted:
                 continue
             key = (item_id, attribute_id, annotator_id)
@@ -306,6 +341,26 @@ def current_labels(
         for (item_id, attribute_id, annotator_id), (_, value) in sorted(newest.items())
         if value is not None
     ]
+
+
+@functools.cache
+def _current_labels_query(postgres: bool):
+    """Built once per dialect: the single-label hot path runs it on every request,
+    and building the expression cost more than running it. Items and attributes are
+    filtered separately (both indexed), pairs in Python: a row-value IN list would be
+    one more placeholder-heavy statement."""
+    return select(
+        Label.id,
+        Label.item_id,
+        Label.attribute_id,
+        Label.annotator_id,
+        Label.value,
+        Label.retracted,
+    ).where(
+        Label.project_id == bindparam("project_id"),
+        member_of(Label.item_id, "item_ids", postgres),
+        member_of(Label.attribute_id, "attribute_ids", postgres),
+    )
 
 
 def upsert_gold(session: Session, rows: list[dict]) -> None:
@@ -331,13 +386,21 @@ def gold_for_items(
 ) -> dict[tuple[int, int], tuple[str, str]]:
     """Known answers by (item_id, attribute_id): (value, source)."""
     found: dict[tuple[int, int], tuple[str, str]] = {}
+    query = _gold_query(_is_postgres(session))
+    connection = session.connection()
     for chunk in _chunks(sorted(set(item_ids))):
-        query = select(Gold.item_id, Gold.attribute_id, Gold.value, Gold.source).where(
-            Gold.project_id == project_id, _member_of(session, Gold.item_id, chunk)
-        )
-        for item_id, attribute_id, value, source in session.execute(query):
+        rows = connection.execute(query, {"project_id": project_id, "item_ids": list(chunk)})
+        for item_id, attribute_id, value, source in rows:
             found[(item_id, attribute_id)] = (value, source)
     return found
+
+
+@functools.cache
+def _gold_query(postgres: bool):
+    """Built once per dialect, as :func:`_current_labels_query`."""
+    return select(Gold.item_id, Gold.attribute_id, Gold.value, Gold.source).where(
+        Gold.project_id == bindparam("project_id"), member_of(Gold.item_id, "item_ids", postgres)
+    )
 
 
 def find_idempotent_request(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from qc_service.store.models import Annotator, Attribute, Gold, Item, Label, Project, Token
@@ -49,9 +49,15 @@ def project_counts(session: Session, project_id: str) -> dict[str, int]:
 
 def bump_revision(session: Session, project_id: str) -> None:
     """Record that the project's data changed, so the next refit is due."""
-    session.execute(
-        update(Project).where(Project.id == project_id).values(revision=Project.revision + 1)
-    )
+    session.connection().execute(_BUMP_REVISION, {"project_id": project_id})
+
+
+#: Built once: every ingest batch runs it.
+_BUMP_REVISION = (
+    update(Project)
+    .where(Project.id == bindparam("project_id"))
+    .values(revision=Project.revision + 1)
+)
 
 
 def insert_token(session: Session, token: Token) -> None:
