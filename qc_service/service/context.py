@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,35 @@ class LatestCache:
         return value
 
 
+class KeyIds:
+    """Row ids of item and annotator keys by (table, project, key), thread-safe.
+
+    A key's row is never deleted nor renumbered, so a committed id stays right for
+    good; callers remember ids only after their transaction commits, since a
+    rollback takes back the rows it created. Cleared when full.
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._ids: dict[tuple[str, str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def known(self, table: str, project_id: str, keys: Iterable[str]) -> dict[str, int]:
+        """The ids of those of ``keys`` remembered."""
+        found = {}
+        for key in keys:
+            row_id = self._ids.get((table, project_id, key))
+            if row_id is not None:
+                found[key] = row_id
+        return found
+
+    def remember(self, table: str, project_id: str, ids: dict[str, int]) -> None:
+        with self._lock:
+            if len(self._ids) + len(ids) > self.max_entries:
+                self._ids.clear()
+            self._ids.update(((table, project_id, key), row_id) for key, row_id in ids.items())
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -104,6 +133,8 @@ class Context:
     #: Project id -> its counts of labels, items, annotators and gold, at the
     #: project's revision (every write of labels, gold or verdicts moves it).
     project_counts: LatestCache = field(default_factory=LatestCache)
+    #: Row ids of the item and annotator keys this process has seen committed.
+    key_ids: KeyIds = field(default_factory=KeyIds)
     #: Rendered list pages that polling clients ask for again and again (each key
     #: holds the version of the data it shows). 16 MB is ~450 pages of 100 results.
     pages: PageCache = field(init=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from qc_service.errors import FieldError, InvalidInput
 from qc_service.events import EventBatch, Retraction
 from qc_service.schemas.labels import EventIngestResult, GoldIn, GoldResult, IngestResult
-from qc_service.service.context import Context
+from qc_service.service.context import Context, KeyIds
 from qc_service.service.live import touched_statuses
 from qc_service.service.taxonomy import check_answers, load_taxonomy
 from qc_service.store import db
@@ -187,6 +187,7 @@ def _ingest(
 
     for attempt in range(1, _ATTEMPTS + 1):
         try:
+            keys = _KeyIds(ctx.key_ids, project.id)
             with db.session_scope(ctx.engine, write=True) as session:
                 if remembered is not None:
                     stored = remembered.find(session)
@@ -194,6 +195,7 @@ def _ingest(
                         return result_type.model_validate_json(stored), True
                 counts = _store_batch(
                     session,
+                    keys,
                     project,
                     attributes,
                     _Answers(labels, label_values, gold, gold_values, retractions),
@@ -204,6 +206,7 @@ def _ingest(
                 result = result_type.model_validate({**counts, "skipped": skipped or {}})
                 if remembered is not None:
                     remembered.save(session, result.model_dump_json())
+            keys.committed()
             break
         except IntegrityError:
             if attempt == _ATTEMPTS:
@@ -225,8 +228,38 @@ class _Answers:
     retractions: Sequence[Retraction]
 
 
+class _KeyIds:
+    """Item and annotator ids for one attempt at a batch: the ids this process
+    remembers, and the database for the others, which are remembered once the batch
+    has committed (a rollback takes back the rows it created)."""
+
+    def __init__(self, cache: KeyIds, project_id: str) -> None:
+        self.cache = cache
+        self.project_id = project_id
+        self.fetched: list[tuple[str, dict[str, int]]] = []
+
+    def ensure(
+        self, session: Session, model: type[Item] | type[Annotator], keys: Iterable[str]
+    ) -> dict[str, int]:
+        wanted = set(keys)
+        table = model.__tablename__
+        ids = self.cache.known(table, self.project_id, wanted)
+        if len(ids) < len(wanted):
+            fetched = label_store.ensure_keys(
+                session, model, self.project_id, wanted.difference(ids)
+            )
+            self.fetched.append((table, fetched))
+            ids.update(fetched)
+        return ids
+
+    def committed(self) -> None:
+        for table, ids in self.fetched:
+            self.cache.remember(table, self.project_id, ids)
+
+
 def _store_batch(
     session: Session,
+    keys: _KeyIds,
     project: Project,
     attributes: dict[str, Attribute],
     batch: _Answers,
@@ -244,14 +277,13 @@ def _store_batch(
             keep=(label.id for label in batch.labels if label.id is not None),
         )
         touched.extend(retracted)
-    item_ids = label_store.ensure_keys(
+    item_ids = keys.ensure(
         session,
         Item,
-        project.id,
         [label.item for label in batch.labels] + [answer.item for answer in batch.gold],
     )
     attribute_ids = {name: attribute.id for name, attribute in attributes.items()}
-    accepted = _store_labels(session, project.id, attribute_ids, batch, item_ids, source)
+    accepted = _store_labels(session, keys, project.id, attribute_ids, batch, item_ids, source)
     if report_items:
         touched.extend(
             (item_ids[label.item], attribute_ids[label.attribute]) for label in batch.labels
@@ -283,6 +315,7 @@ def _store_batch(
 
 def _store_labels(
     session: Session,
+    keys: _KeyIds,
     project_id: str,
     attribute_ids: dict[str, int],
     batch: _Answers,
@@ -291,9 +324,7 @@ def _store_labels(
 ) -> int:
     if not batch.labels:
         return 0
-    annotator_ids = label_store.ensure_keys(
-        session, Annotator, project_id, (label.annotator for label in batch.labels)
-    )
+    annotator_ids = keys.ensure(session, Annotator, (label.annotator for label in batch.labels))
     rows = []
     in_batch: set[str] = set()
     for label, value in zip(batch.labels, batch.label_values, strict=True):

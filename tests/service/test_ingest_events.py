@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from qc_service.errors import InvalidInput
 from qc_service.events import EventBatch, GoldEvent, LabelEvent, Retraction
 from qc_service.service.ingest import ingest_events
+from qc_service.store import labels as label_store
 from qc_service.store.models import Label
 from tests.conftest import ADMIN, row_counts
 
@@ -106,6 +107,30 @@ def test_one_bad_answer_writes_nothing_and_names_its_field(ctx, project, engine)
         ingest_events(ctx, project, batch, source="test")
     assert [error.field for error in caught.value.errors] == ["/gold/0/value"]
     assert row_counts(engine) == before
+
+
+def test_a_batch_that_failed_leaves_no_item_or_annotator_behind(
+    ctx, client, project, engine, monkeypatch
+):
+    """Its new items and annotators were rolled back with it, so the next batch with
+    the same keys creates them again (this process does not remember their ids)."""
+    ingest_events(ctx, project, EventBatch(labels=[label("e:1")]), source="test")
+    before = row_counts(engine)
+    store_labels = label_store.insert_new_labels
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    batch = EventBatch(labels=[label("e:2", annotator="a-new", item="img-new")])
+    monkeypatch.setattr(label_store, "insert_new_labels", fail)
+    with pytest.raises(RuntimeError):
+        ingest_events(ctx, project, batch, source="test")
+    assert row_counts(engine) == before
+    monkeypatch.setattr(label_store, "insert_new_labels", store_labels)
+    result, _ = ingest_events(ctx, project, batch, source="test")
+    assert result.accepted == 1
+    counts = client.get("/api/v1/projects/shirts", headers=ADMIN).get_json()["counts"]
+    assert (counts["labels"], counts["items"], counts["annotators"]) == (2, 2, 2)
 
 
 def test_report_items_false_answers_counts_only(ctx, project):
