@@ -74,8 +74,7 @@ def touched_statuses(
     ):
         given[(item_id, attribute_id)].append((annotator_id, value))
     gold = label_store.gold_for_items(session, project.id, (item_id for item_id, _ in pairs))
-    fit = fit_store.current_fit(session, project.id)
-    summaries = fit.detail["attributes"] if fit is not None else {}
+    summaries = fit_store.current_fit_summaries(session, project.id)
     streamed = [
         attribute_id
         for attribute_id in {attribute_id for _, attribute_id in pairs}

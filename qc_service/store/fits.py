@@ -208,13 +208,21 @@ def current_fit(session: Session, project_id: str) -> Fit | None:
     return session.scalar(_CURRENT_FIT, {"project_id": project_id})
 
 
-#: Built once: every single-label ingest asks for the current fit.
+def current_fit_summaries(session: Session, project_id: str) -> dict:
+    """The current fit's summary per attribute name (``detail["attributes"]``); empty
+    before the first fit. Without loading the fit: every single-label ingest asks."""
+    detail = session.connection().execute(_CURRENT_FIT_DETAIL, {"project_id": project_id})
+    detail = detail.scalar()
+    return detail["attributes"] if detail is not None else {}
+
+
 _CURRENT_FIT = (
     select(Fit)
     .where(Fit.project_id == bindparam("project_id"), Fit.current.is_(True))
     .order_by(Fit.id.desc())
     .limit(1)
 )
+_CURRENT_FIT_DETAIL = _CURRENT_FIT.with_only_columns(Fit.detail)
 
 
 def publish(

@@ -52,21 +52,32 @@ def _insert_rows(
     placeholder per cell.
     """
     if _is_postgres(session):
-        dialect = session.get_bind().dialect
-        columns = list(rows[0])
-        casts = ", ".join(
-            f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
-        )
-        statement = text(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
-            f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
-            + (f" RETURNING {', '.join(column.name for column in returning)}" if returning else "")
+        columns = tuple(rows[0])
+        statement = _unnest_insert(
+            table, columns, tuple(conflict), tuple(column.name for column in returning)
         )
         return session.execute(statement, {name: [row[name] for row in rows] for name in columns})
     statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
     if returning:
         statement = statement.returning(*returning)
     return session.execute(statement, rows)
+
+
+@functools.cache
+def _unnest_insert(
+    table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: tuple[str, ...]
+):
+    """The PostgreSQL statement of :func:`_insert_rows`, built once per shape: the
+    single-label hot path runs it on every request."""
+    dialect = postgresql.dialect()
+    casts = ", ".join(
+        f"CAST(:{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns
+    )
+    return text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+        + (f" RETURNING {', '.join(returning)}" if returning else "")
+    )
 
 
 def ensure_keys(
