@@ -18,6 +18,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,14 @@ ADMIN = "bench-admin-token"
 POSTGRES = os.environ.get(
     "QC_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def free_port() -> int:
+    """A port nothing listens on now: a fixed default once met another benchmark's
+    server, whose /readyz answered for ours while gunicorn failed to bind."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
@@ -68,7 +77,7 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             connection.request("GET", "/readyz")
@@ -225,8 +234,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--rate", type=float, default=100.0, help="steady single-label rate")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     args = parser.parse_args()
+    args.port = args.port or free_port()
 
     results = []
     for database in args.databases:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import ADMIN, start_server
+from ingest import ADMIN, free_port, start_server
 from refit import PROJECT, URL
 
 PAGES = 20  # cursors collected per endpoint: reads spread over the first pages
@@ -168,7 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--in-process", action="store_true", help="CPU per request through Flask's test client"
     )
@@ -181,6 +181,7 @@ def main() -> None:
         return
     if args.no_page_cache:
         os.environ["QC_PAGE_CACHE_BYTES"] = "0"  # the server inherits this environment
+    args.port = args.port or free_port()
     server = start_server(URL, args.port, workers=2)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
