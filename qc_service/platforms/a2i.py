@@ -39,10 +39,12 @@ from qc_service.platforms.base import (
     Mapping,
     Payload,
     PayloadError,
+    add_each,
     get_path,
     id_text,
     iter_json_records,
     load_json,
+    located,
     pointer,
     require_dict,
     require_list,
@@ -64,18 +66,8 @@ class A2IAdapter:
                 "A2I announces a finished human loop by S3 reference, which the service "
                 "cannot fetch: download the output document and post its contents",
             )
-        loops = body if isinstance(body, list) else [body]
         batch = EventBatch()
-        errors: list[PayloadError] = []
-        for index, loop in enumerate(loops):
-            try:
-                _add_loop(
-                    loop, pointer("", index) if isinstance(body, list) else "", mapping, batch
-                )
-            except PayloadError as error:
-                errors.append(error)
-        if errors:
-            raise PayloadError.combine(errors)
+        add_each(located(body), lambda where, loop: _add_loop(loop, where, mapping, batch))
         return batch
 
     def parse_export(

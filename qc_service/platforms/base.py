@@ -347,6 +347,26 @@ def stream_batches(
         yield batch
 
 
+def located(body: Any, base: str = "") -> list[tuple[str, Any]]:
+    """(JSON pointer, record) for each record of a body that is one record or a list."""
+    if isinstance(body, list):
+        return [(pointer(base, index), record) for index, record in enumerate(body)]
+    return [(base, body)]
+
+
+def add_each(records: Iterable[tuple[str, T]], add: Callable[[str, T], None]) -> None:
+    """``add(where, record)`` for every record; the errors of all records are raised
+    together, so a platform learns every problem of a delivery from one answer."""
+    errors: list[PayloadError] = []
+    for where, record in records:
+        try:
+            add(where, record)
+        except PayloadError as error:
+            errors.append(error)
+    if errors:
+        raise PayloadError.combine(errors)
+
+
 def batch_size(batch: EventBatch) -> int:
     return len(batch.labels) + len(batch.gold) + len(batch.retractions)
 

@@ -36,11 +36,13 @@ from qc_service.platforms.base import (
     Mapping,
     Payload,
     PayloadError,
+    add_each,
     content_digest,
     id_text,
     iter_json_records,
     iter_table,
     load_json,
+    located,
     pointer,
     require_dict,
     require_list,
@@ -221,31 +223,20 @@ def _parse_json_body(body: object, mapping: Mapping) -> EventBatch:
     reader = GenericReader(mapping)
     batch = EventBatch()
     if isinstance(body, dict) and ("labels" in body or "gold" in body):
-        sections = [
-            (f"/{key}", require_list(body.get(key, []), f"/{key}"), key == "gold")
-            for key in ("labels", "gold")
-        ]
         rows = [
-            (pointer(base, i), row, gold)
-            for base, section, gold in sections
-            for i, row in enumerate(section)
+            (where, (row, key == "gold"))
+            for key in ("labels", "gold")
+            for where, row in located(require_list(body.get(key, []), f"/{key}"), f"/{key}")
         ]
-    elif isinstance(body, list):
-        rows = [(pointer("", index), row, False) for index, row in enumerate(body)]
     else:
-        rows = [("", body, False)]
-    errors: list[PayloadError] = []
-    for where, raw_row, is_gold in rows:
-        try:
-            row = require_dict(raw_row, where)
-            if is_gold:
-                reader.add_gold_row(row, _json_namer(where), batch)
-            else:
-                reader.add_row(row, _json_namer(where), batch)
-        except PayloadError as error:
-            errors.append(error)
-    if errors:
-        raise PayloadError.combine(errors)
+        rows = [(where, (row, False)) for where, row in located(body)]
+
+    def add(where: str, entry: tuple[object, bool]) -> None:
+        row, is_gold = entry
+        add_row = reader.add_gold_row if is_gold else reader.add_row
+        add_row(require_dict(row, where), _json_namer(where), batch)
+
+    add_each(rows, add)
     return batch
 
 

@@ -42,11 +42,13 @@ from qc_service.platforms.base import (
     Mapping,
     Payload,
     PayloadError,
+    add_each,
     content_digest,
     get_path,
     id_text,
     iter_json_records,
     load_json,
+    located,
     pointer,
     require_dict,
     require_list,
@@ -85,33 +87,23 @@ class LabelStudioAdapter:
         if action not in ANNOTATION_ACTIONS:
             batch.skip(f"action:{action}")
             return batch
-        raw_annotations = body.get("annotation")
-        annotations = raw_annotations if isinstance(raw_annotations, list) else [raw_annotations]
         tasks = _tasks_by_id(body.get("task"))
-        errors: list[PayloadError] = []
-        for index, annotation in enumerate(annotations):
-            where = (
-                pointer("/annotation", index)
-                if isinstance(raw_annotations, list)
-                else "/annotation"
-            )
-            try:
-                annotation = require_dict(annotation, where)
-                task_ref = annotation.get("task")
-                if isinstance(task_ref, dict):
-                    task = task_ref
-                    task_id = id_text(task_ref.get("id"), f"{where}/task/id")
-                else:
-                    task_id = id_text(task_ref, f"{where}/task")
-                    task = tasks.get(task_id)
-                if action == "ANNOTATION_UPDATED" and annotation.get("id") is not None:
-                    annotation_id = id_text(annotation["id"], f"{where}/id")
-                    batch.retractions.append(Retraction(annotation_id_prefix(annotation_id)))
-                _add_annotation(annotation, task_id, task, mapping, where, batch)
-            except PayloadError as error:
-                errors.append(error)
-        if errors:
-            raise PayloadError.combine(errors)
+
+        def add(where: str, annotation: object) -> None:
+            annotation = require_dict(annotation, where)
+            task_ref = annotation.get("task")
+            if isinstance(task_ref, dict):
+                task = task_ref
+                task_id = id_text(task_ref.get("id"), f"{where}/task/id")
+            else:
+                task_id = id_text(task_ref, f"{where}/task")
+                task = tasks.get(task_id)
+            if action == "ANNOTATION_UPDATED" and annotation.get("id") is not None:
+                annotation_id = id_text(annotation["id"], f"{where}/id")
+                batch.retractions.append(Retraction(annotation_id_prefix(annotation_id)))
+            _add_annotation(annotation, task_id, task, mapping, where, batch)
+
+        add_each(located(body.get("annotation"), "/annotation"), add)
         return batch
 
     def parse_export(

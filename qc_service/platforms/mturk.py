@@ -48,6 +48,7 @@ from qc_service.platforms.base import (
     Mapping,
     Payload,
     PayloadError,
+    add_each,
     cell,
     id_text,
     iter_table,
@@ -74,15 +75,11 @@ class MTurkAdapter:
         body = load_json(payload)
         reader = _RowReader(mapping)
         batch = EventBatch()
-        errors: list[PayloadError] = []
-        for where, row in _webhook_rows(body, batch):
-            try:
-                row = require_dict(row, where)
-                reader.add_row(row, lambda column, where=where: pointer(where, column), batch)
-            except PayloadError as error:
-                errors.append(error)
-        if errors:
-            raise PayloadError.combine(errors)
+
+        def add(where: str, row: object) -> None:
+            reader.add_row(require_dict(row, where), lambda column: pointer(where, column), batch)
+
+        add_each(_webhook_rows(body, batch), add)
         return batch
 
     def parse_export(

@@ -38,11 +38,13 @@ from qc_service.platforms.base import (
     Mapping,
     Payload,
     PayloadError,
+    add_each,
     content_digest,
     get_path,
     id_text,
     iter_json_records,
     load_json,
+    located,
     pointer,
     require_dict,
     require_list,
@@ -74,17 +76,11 @@ class SageMakerAdapter:
                 "Ground Truth passes worker responses by S3 reference, which the service "
                 "cannot fetch: download the object and post its contents",
             )
-        data_objects = body if isinstance(body, list) else [body]
         batch = EventBatch()
-        errors: list[PayloadError] = []
-        for index, data_object in enumerate(data_objects):
-            try:
-                where = pointer("", index) if isinstance(body, list) else ""
-                _add_data_object(data_object, where, mapping, batch)
-            except PayloadError as error:
-                errors.append(error)
-        if errors:
-            raise PayloadError.combine(errors)
+        add_each(
+            located(body),
+            lambda where, data_object: _add_data_object(data_object, where, mapping, batch),
+        )
         return batch
 
     def parse_export(
