@@ -31,7 +31,7 @@ Ids are ``a2i:loop:<humanLoopName>:worker:<workerId>:<submission time>:<attribut
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 from qc_service.events import EventBatch, LabelEvent
 from qc_service.platforms.base import (
@@ -42,13 +42,12 @@ from qc_service.platforms.base import (
     add_each,
     get_path,
     id_text,
-    iter_json_records,
     load_json,
     located,
     pointer,
     require_dict,
     require_list,
-    stream_batches,
+    stream_json_records,
     to_datetime,
     version_tag,
 )
@@ -73,11 +72,9 @@ class A2IAdapter:
     def parse_export(
         self, stream: IO[bytes], mapping: Mapping, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[EventBatch]:
-        def add(record: tuple[int, Any], batch: EventBatch) -> None:
-            index, loop = record
-            _add_loop(loop, f"/{index}", mapping, batch)
-
-        return stream_batches(iter_json_records(stream), add, chunk_size)
+        return stream_json_records(
+            stream, lambda where, loop, batch: _add_loop(loop, where, mapping, batch), chunk_size
+        )
 
 
 def _add_loop(loop: object, where: str, mapping: Mapping, batch: EventBatch) -> None:

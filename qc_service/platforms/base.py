@@ -367,6 +367,18 @@ def add_each(records: Iterable[tuple[str, T]], add: Callable[[str, T], None]) ->
         raise PayloadError.combine(errors)
 
 
+def stream_json_records(
+    stream: IO[bytes], add: Callable[[str, Any, EventBatch], None], chunk_size: int
+) -> Iterator[EventBatch]:
+    """Batches from a JSON array or JSON Lines export: ``add(where, record, batch)``
+    for each record, ``where`` its JSON pointer."""
+    return stream_batches(
+        iter_json_records(stream),
+        lambda record, batch: add(f"/{record[0]}", record[1], batch),
+        chunk_size,
+    )
+
+
 def batch_size(batch: EventBatch) -> int:
     return len(batch.labels) + len(batch.gold) + len(batch.retractions)
 

@@ -39,7 +39,6 @@ from qc_service.platforms.base import (
     add_each,
     content_digest,
     id_text,
-    iter_json_records,
     iter_table,
     load_json,
     located,
@@ -47,6 +46,7 @@ from qc_service.platforms.base import (
     require_dict,
     require_list,
     stream_batches,
+    stream_json_records,
     to_datetime,
     to_value,
 )
@@ -271,9 +271,7 @@ class JsonlAdapter:
         """One JSON object per line (a JSON array of objects works too)."""
         reader = GenericReader(mapping)
 
-        def add(record: tuple[int, Any], batch: EventBatch) -> None:
-            index, row = record
-            where = f"/{index}"
+        def add(where: str, row: object, batch: EventBatch) -> None:
             reader.add_row(require_dict(row, where), _json_namer(where), batch)
 
-        return stream_batches(iter_json_records(stream), add, chunk_size)
+        return stream_json_records(stream, add, chunk_size)

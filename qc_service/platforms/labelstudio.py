@@ -46,13 +46,12 @@ from qc_service.platforms.base import (
     content_digest,
     get_path,
     id_text,
-    iter_json_records,
     load_json,
     located,
     pointer,
     require_dict,
     require_list,
-    stream_batches,
+    stream_json_records,
     to_datetime,
     to_value,
     version_tag,
@@ -115,9 +114,7 @@ class LabelStudioAdapter:
         results nested one list deeper, is read too.
         """
 
-        def add_task(record: tuple[int, Any], batch: EventBatch) -> None:
-            index, task = record
-            where = f"/{index}"
+        def add_task(where: str, task: object, batch: EventBatch) -> None:
             task = require_dict(task, where)
             task_id = id_text(task.get("id"), f"{where}/id")
             key = "annotations" if "annotations" in task else "completions"
@@ -128,7 +125,7 @@ class LabelStudioAdapter:
                 annotation = require_dict(annotation, annotation_where)
                 _add_annotation(annotation, task_id, task, mapping, annotation_where, batch)
 
-        return stream_batches(iter_json_records(stream), add_task, chunk_size)
+        return stream_json_records(stream, add_task, chunk_size)
 
 
 def _tasks_by_id(raw: object) -> dict[str, dict[str, Any]]:

@@ -42,13 +42,12 @@ from qc_service.platforms.base import (
     content_digest,
     get_path,
     id_text,
-    iter_json_records,
     load_json,
     located,
     pointer,
     require_dict,
     require_list,
-    stream_batches,
+    stream_json_records,
     to_datetime,
     to_value,
 )
@@ -86,11 +85,11 @@ class SageMakerAdapter:
     def parse_export(
         self, stream: IO[bytes], mapping: Mapping, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> Iterator[EventBatch]:
-        def add(record: tuple[int, Any], batch: EventBatch) -> None:
-            index, data_object = record
-            _add_data_object(data_object, f"/{index}", mapping, batch)
-
-        return stream_batches(iter_json_records(stream), add, chunk_size)
+        return stream_json_records(
+            stream,
+            lambda where, data_object, batch: _add_data_object(data_object, where, mapping, batch),
+            chunk_size,
+        )
 
 
 def _add_data_object(data_object: object, where: str, mapping: Mapping, batch: EventBatch) -> None:

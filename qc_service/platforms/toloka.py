@@ -38,7 +38,6 @@ from qc_service.platforms.base import (
     PayloadError,
     cell,
     id_text,
-    iter_json_records,
     iter_table,
     load_json,
     peekable,
@@ -46,6 +45,7 @@ from qc_service.platforms.base import (
     require_dict,
     require_list,
     stream_batches,
+    stream_json_records,
     to_datetime,
     to_value,
 )
@@ -122,11 +122,10 @@ class TolokaAdapter:
         gold_seen: set[tuple[str, str]] = set()
         if first in (b"{", b"["):
 
-            def add_document(record: tuple[int, Any], batch: EventBatch) -> None:
-                index, document = record
-                _add_api_document(document, f"/{index}", mapping, batch, gold_seen)
+            def add_document(where: str, document: object, batch: EventBatch) -> None:
+                _add_api_document(document, where, mapping, batch, gold_seen)
 
-            return stream_batches(iter_json_records(buffered), add_document, chunk_size)
+            return stream_json_records(buffered, add_document, chunk_size)
 
         def add_row(record: tuple[int, dict[str, str]], batch: EventBatch) -> None:
             line, row = record
