@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 
 import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from qc_service.cli import main
+from qc_service.cli import COMMANDS, main
 from tests.conftest import ADMIN, bearer, project_spec, row_counts
 
 
@@ -129,7 +131,9 @@ def test_export_of_a_missing_project_fails_cleanly(run):
 
 def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             found += leaf_commands(command, (*path, name))
         else:
@@ -142,3 +146,28 @@ def test_every_command_explains_itself_with_an_example(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output, f"qc-service {' '.join(path)} --help has no example"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_listed_command_is_the_command_of_that_name(name):
+    command = main.get_command(click.Context(main), name)
+    assert isinstance(command, click.Command) and command.name == name
+
+
+def test_help_and_version_do_not_import_the_heavy_libraries():
+    """The listing comes from COMMANDS, so --help answers without SQLAlchemy and co."""
+    heavy = ["sqlalchemy", "alembic", "scipy", "pyarrow", "numpy", "flask"]
+    script = (
+        "import sys\n"
+        "from qc_service.cli import main\n"
+        "for args in (['--help'], ['--version']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as done:\n"
+        "        assert done.code == 0, done.code\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert "Commands:" in ran.stdout and "qc-service, version" in ran.stdout
+    assert ran.stdout.strip().splitlines()[-1] == "[]"
