@@ -1,10 +1,13 @@
-"""The OpenAPI document, generated from the endpoint registry and pydantic models."""
+"""The OpenAPI document, generated from the endpoint registry and pydantic models, and
+Swagger UI to read and try it at ``/api/v1/docs/`` (its assets ship in the
+flask-swagger-ui wheel: the page works without the internet)."""
 
 from __future__ import annotations
 
 import re
 
-from flask import Response, json
+from flask import Blueprint, Response, json
+from flask_swagger_ui import get_swaggerui_blueprint
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -119,3 +122,13 @@ def _operation(ep: Endpoint, ref_of: dict) -> dict:
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document of this API."""
     return Response(json.dumps(build_openapi()), mimetype="application/json")
+
+
+def docs_blueprint() -> Blueprint:
+    """Swagger UI over :func:`openapi_document`; "Authorize" takes a bearer token."""
+    return get_swaggerui_blueprint(
+        f"{api.url_prefix}/docs",
+        f"{api.url_prefix}/openapi.json",
+        config={"app_name": "qc-service API", "persistAuthorization": True},
+        blueprint_name="api_docs",
+    )

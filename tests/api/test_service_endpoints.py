@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from qc_service.api.routing import ENDPOINTS
@@ -91,3 +93,16 @@ def test_openapi_refs_all_resolve(client):
 
     missing = {ref for ref in refs(document) if ref.rsplit("/", 1)[-1] not in names}
     assert missing == set()
+
+
+def test_docs_page_is_swagger_ui_over_the_document_with_local_assets(client):
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '"url": "/api/v1/openapi.json"' in html
+    assets = re.findall(r'(?:src|href)="(/api/v1/docs/[^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    missing = client.get("/api/v1/docs/no-such-asset.js")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

@@ -266,3 +266,26 @@ def test_admin_picks_the_shared_dataset(page: Page, server: live.Server, bluebir
     page.keyboard.press("1")
     page.keyboard.press("Enter")
     expect(page.locator("#progress .step.done")).to_have_count(1)
+
+
+def test_the_api_docs_render_the_openapi_document_and_try_it_out(
+    page: Page, server: live.Server
+) -> None:
+    """Swagger UI (assets served by us, no network) reads our OpenAPI 3.1 document;
+    with a token given to "Authorize", "Try it out" reaches the API."""
+    page.goto("/api/v1/docs/")
+    operation = page.locator("#operations-projects-get_projects_project")
+    expect(operation).to_be_visible()
+    expect(page.locator(".swagger-ui .errors-wrapper")).to_have_count(0)
+    expect(page.locator("[data-path='/api/v1/projects/{project}/labels']").first).to_be_visible()
+    page.click("button.authorize")
+    page.fill(".auth-container input", server.demo_token)
+    page.click(".auth-btn-wrapper button.authorize")
+    page.click("button.btn-done")
+    operation.locator(".opblock-summary").click()
+    page.click("#operations-projects-get_projects_project button.try-out__btn")
+    page.fill("#operations-projects-get_projects_project input[placeholder=project]", DEMO)
+    page.click("#operations-projects-get_projects_project button.execute")
+    response = operation.locator(".live-responses-table .response .response-col_status")
+    expect(response.first).to_have_text("200")
+    screenshot(page, "api-docs")
