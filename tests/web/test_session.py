@@ -169,6 +169,7 @@ def test_the_overview_shows_only_what_the_scopes_allow(
     html = client.get(f"/ui/p/{project}/").get_data(as_text=True)
     assert (f'href="/ui/p/{project}/review"' in html) == review_link
     assert ('id="refit"' in html) == refit_button
+    assert 'href="/api/v1/docs/"' in html  # the API docs, whatever the scopes
 
 
 def test_without_review_scope_there_is_no_review(client, project, token_for):
