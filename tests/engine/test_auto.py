@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qc_service.engine import Auto, DawidSkene, LabelArrays, expected_calibration_error
-from qc_service.engine.auto import _sample
+from qc_service.engine.auto import _calibrated, _fit_gold_calibration, _sample
 
 from .conftest import synthetic
 
@@ -61,7 +61,8 @@ def test_with_gold_selects_what_predicts_held_out_gold():
     auto = Auto(candidates=("majority_vote", "dawid_skene")).fit(labels, gold=gold)
     assert auto.selected_on_ == "gold"
     assert auto.method_ == "dawid_skene"
-    assert auto.scores_["dawid_skene"] > 0.8 > auto.scores_["majority_vote"]
+    # scores: held-out gold log-likelihood per item, after calibration
+    assert auto.scores_["dawid_skene"] > np.log(0.8) > np.log(0.5) > auto.scores_["majority_vote"]
     assert (auto.labels_[150:] == shifted[150:]).mean() > 0.8
     # without gold the same data are aggregated in the annotators' own classes
     assert (Auto().fit(labels).labels_ == truth).mean() > 0.8
@@ -112,3 +113,82 @@ def test_calibration_is_measured_on_all_labels_when_selection_used_a_sample():
     assert sampled.method_ == whole.method_ == "dawid_skene"
     assert abs(sampled.temperature_ - whole.temperature_) < 0.15
     assert _ece(sampled, truth, np.arange(labels.n_items)) < 0.03
+
+
+def _skewed(n_items: int = 2000, share_of_1: float = 0.15, seed: int = 0):
+    """Binary labels, every annotator right 75 % of the time, class 1 rare: majority
+    vote (uniform prior) then over-predicts class 1 by the log prior ratio, a shift a
+    temperature cannot undo."""
+    rng = np.random.default_rng(seed)
+    truth = (rng.random(n_items) < share_of_1).astype(np.int64)
+    item = np.repeat(np.arange(n_items), 3)
+    annotator = rng.integers(0, 50, len(item))
+    value = np.where(rng.random(len(item)) < 0.75, truth[item], 1 - truth[item])
+    return LabelArrays(item, annotator, value, n_items, 50, 2), truth
+
+
+def test_gold_calibration_recovers_a_known_temperature_and_class_shift():
+    rng = np.random.default_rng(0)
+    n, k = 20_000, 3
+    log_held = np.log(rng.dirichlet(np.ones(k), size=n))
+    shift = np.array([0.8, -0.3, -0.5])  # sums to 0: the prior's gauge
+    truth_p = _calibrated(log_held, np.full(k, 1 / k), 2.0, 0.0, shift)
+    truth = (rng.random(n)[:, None] > truth_p.cumsum(axis=1)).sum(axis=1)
+    (t, floor, bias), neg_ll = _fit_gold_calibration(
+        log_held, np.full(k, 1 / k), truth, with_floor=False, with_bias=True
+    )
+    assert abs(t - 2.0) < 0.1 and floor == 0.0
+    np.testing.assert_allclose(bias, shift, atol=0.06)
+    (_, _, none), worse = _fit_gold_calibration(log_held, np.full(k, 1 / k), truth, False)
+    assert none is None and worse > neg_ll + 100  # the shift is worth much more than 1 nat
+
+
+def test_class_bias_undoes_a_wrong_class_prior_when_gold_allows():
+    labels, truth = _skewed()
+    gold = np.where(np.arange(labels.n_items) < 400, truth, -1)
+    unseen = np.arange(400, labels.n_items)
+    biased = Auto(candidates=("majority_vote",)).fit(labels, gold=gold)
+    plain = Auto(candidates=("majority_vote",), class_bias=False).fit(labels, gold=gold)
+    # log(0.85 / 0.15) = 1.73, shrunk a little by the N(0, 1) prior on each bias
+    assert 1.2 < biased.class_bias_[0] - biased.class_bias_[1] < 2.3
+    assert not plain.class_bias_.any()
+
+    def log_loss(auto: Auto) -> float:
+        return -float(np.log(auto.posteriors_[unseen, truth[unseen]]).mean())
+
+    assert log_loss(biased) < log_loss(plain) - 0.05
+    assert (biased.labels_[unseen] == truth[unseen]).mean() > (
+        plain.labels_[unseen] == truth[unseen]
+    ).mean() + 0.02
+    # the bias is part of the selection: a warm refit and the streaming E-step keep it
+    again = Auto().fit(labels, gold=gold, init=biased.selection_ | biased.fitted_params())
+    np.testing.assert_array_equal(again.class_bias_, biased.class_bias_)
+    np.testing.assert_allclose(biased.predict_proba(labels)[unseen], biased.posteriors_[unseen])
+
+
+def test_class_bias_needs_enough_gold_per_class():
+    labels, truth = _skewed()
+    # 36 gold items: enough to select on (min_gold 30), not 20 per class for 2 classes
+    gold = np.where(np.arange(labels.n_items) < 36, truth, -1)
+    auto = Auto(candidates=("majority_vote",)).fit(labels, gold=gold)
+    assert auto.selected_on_ == "gold" and not auto.class_bias_.any()
+    # and none without gold, whatever the labels
+    assert not Auto().fit(labels).class_bias_.any()
+
+
+def test_calibration_on_gold_is_deterministic_whatever_the_row_order():
+    labels, truth = _skewed(seed=3)
+    gold = np.where(np.arange(labels.n_items) < 400, truth, -1)
+    order = np.random.default_rng(1).permutation(labels.n_labels)
+    shuffled = LabelArrays(labels.item[order], labels.annotator[order], labels.value[order],
+                           labels.n_items, labels.n_annotators, labels.n_values)  # fmt: skip
+    first, second = Auto().fit(labels, gold=gold), Auto().fit(shuffled, gold=gold)
+    again = Auto().fit(labels, gold=gold)
+    assert first.selection_ == again.selection_
+    assert first.method_ == second.method_
+    np.testing.assert_allclose(
+        [first.temperature_, first.floor_, *first.class_bias_],
+        [second.temperature_, second.floor_, *second.class_bias_],
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(first.posteriors_, second.posteriors_, atol=1e-6)
