@@ -23,6 +23,7 @@ from qc_service.engine import (
     make_estimator,
     reliability,
 )
+from qc_service.engine.auto import CANDIDATES
 from qc_service.engine.dawid_skene import confusion_counts
 from qc_service.store.fits import AttributeLabels
 from qc_service.store.models import Attribute
@@ -169,7 +170,7 @@ def fit_attribute(
 def model_summary(problem: Problem) -> dict:
     """What a streaming E-step needs besides each annotator's parameters: the prior,
     the population-average parameters (for annotators the fit has not seen) and, for
-    ``auto``, the model it chose and its calibration (temperature and floor)."""
+    ``auto``, the model it chose and its calibration (temperature, floor, class bias)."""
     estimator = problem.estimator
     summary = {
         "prior": np.asarray(estimator.prior_).tolist(),
@@ -182,6 +183,7 @@ def model_summary(problem: Problem) -> dict:
         summary["chosen"] = estimator.selection_["method"]
         summary["temperature"] = estimator.selection_["temperature"]
         summary["floor"] = estimator.selection_["floor"]
+        summary["class_bias"] = estimator.selection_["class_bias"]
     return summary
 
 
@@ -197,16 +199,21 @@ def estimator_from_parameters(method: str, model: dict, rows: list[dict[str, lis
     """A fitted estimator rebuilt from a stored ``model_summary`` and per-annotator
     parameters (annotator code = row index), ready for ``predict_proba`` (one E-step)
     on labels coded the same way."""
-    estimator = make_estimator(model.get("chosen", method))
+    # auto's candidates are its own models (its majority vote is a pooled one-coin,
+    # whose posteriors are not vote shares), not the methods of the same name
+    chosen = model.get("chosen")
+    estimator = make_estimator(method) if chosen is None else CANDIDATES[chosen]()
     estimator.prior_ = np.asarray(model["prior"], dtype=float)
     for name in model["population"]:
         setattr(estimator, name, np.array([row[name] for row in rows], dtype=float))
     estimator.n_labels_per_annotator_ = np.ones(len(rows))
-    if "chosen" not in model:
+    if chosen is None:
         return estimator
     auto = make_estimator("auto")
     auto.estimator_, auto.temperature_ = estimator, model["temperature"]
-    auto.floor_ = model.get("floor", 0.0)  # fits stored before auto had a floor: none
+    # fits stored before auto had a floor or a class bias: none
+    auto.floor_ = model.get("floor", 0.0)
+    auto.class_bias_ = np.asarray(model.get("class_bias", np.zeros(len(estimator.prior_))))
     return auto
 
 

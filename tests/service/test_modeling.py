@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from qc_service.engine import Auto
+from qc_service.engine import Auto, LabelArrays
 from qc_service.service.modeling import (
     annotator_parameters,
     estimator_from_parameters,
@@ -31,7 +31,28 @@ def test_a_stored_auto_fit_streams_with_its_temperature_and_floor():
     rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
     rebuilt = estimator_from_parameters("auto", summary, rows)
     assert (rebuilt.temperature_, rebuilt.floor_) == (auto.temperature_, auto.floor_)
+    np.testing.assert_array_equal(rebuilt.class_bias_, auto.class_bias_)
     np.testing.assert_allclose(rebuilt.predict_proba(labels), auto.predict_proba(labels))
-    # a fit stored before auto had a floor streams without one
-    del summary["floor"]
-    assert estimator_from_parameters("auto", summary, rows).floor_ == 0.0
+    # a fit stored before auto had a floor or a class bias streams without them
+    del summary["floor"], summary["class_bias"]
+    old = estimator_from_parameters("auto", summary, rows)
+    assert old.floor_ == 0.0 and not old.class_bias_.any()
+    assert old.predict_proba(labels).shape == (labels.n_items, labels.n_values)
+
+
+def test_a_stored_auto_fit_streams_with_its_class_bias():
+    # majority vote ignores that class 1 is rare: gold fits a class bias
+    rng = np.random.default_rng(0)
+    truth = (rng.random(2000) < 0.15).astype(np.int64)
+    item = np.repeat(np.arange(2000), 3)
+    value = np.where(rng.random(len(item)) < 0.75, truth[item], 1 - truth[item])
+    labels = LabelArrays(item, rng.integers(0, 50, len(item)), value, 2000, 50, 2)
+    auto = Auto(candidates=("majority_vote",)).fit(
+        labels, gold=np.where(item[::3] < 400, truth, -1)
+    )
+    assert auto.class_bias_[0] > auto.class_bias_[1]
+    problem = SimpleNamespace(estimator=auto)
+    summary = json.loads(json.dumps(model_summary(problem)))
+    rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
+    rebuilt = estimator_from_parameters("auto", summary, rows)
+    np.testing.assert_allclose(rebuilt.predict_proba(labels), auto.predict_proba(labels))
