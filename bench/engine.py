@@ -78,6 +78,30 @@ def score(posteriors: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
                                                              correct)  # fmt: skip
 
 
+def ece_noise(posteriors: np.ndarray, gold: np.ndarray, draws: int = 500) -> str:
+    """How far ECE moves by chance at this many gold items: its 90 % bootstrap
+    interval, and the ECE of a perfectly calibrated predictor with the same confidences
+    (mean and 95th percentile over simulated outcomes: ECE is biased upwards on small
+    sets, so a calibrated model does not score 0)."""
+    rng = np.random.default_rng(0)
+    known = gold >= 0
+    confidence = posteriors[known].max(axis=1)
+    correct = posteriors[known].argmax(axis=1) == gold[known]
+    n = len(confidence)
+    boot = [expected_calibration_error(confidence[i], correct[i])
+            for i in rng.integers(0, n, size=(draws, n))]  # fmt: skip
+    ideal = [expected_calibration_error(confidence, rng.random(n) < confidence)
+             for _ in range(draws)]  # fmt: skip
+    lo, hi = np.percentile(boot, [5, 95])
+    return (f"ECE 90% [{lo:.3f}, {hi:.3f}], calibrated-by-construction ECE "
+            f"{np.mean(ideal):.3f} (p95 {np.percentile(ideal, 95):.3f})")  # fmt: skip
+
+
+def _chose(est) -> str:
+    bias = " ".join(f"{b:+.2f}" for b in est.class_bias_) if est.class_bias_.any() else "0"
+    return f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f} bias={bias}"
+
+
 def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
     """``auto`` given half the gold, scored on the other half, and the other way round.
 
@@ -97,10 +121,10 @@ def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
         est = Auto().fit(labels, gold=train)
         seconds += time.perf_counter() - start
         posteriors[known[half == h]] = est.posteriors_[known[half == h]]
-        chose.append(f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f}")
+        chose.append(_chose(est))
     acc, ece = score(posteriors, gold)
     return {"acc": acc, "ece": ece, "time": seconds / 2, "iters": est.n_iter_,
-            "chose": "; ".join(chose)}  # fmt: skip
+            "chose": "; ".join(chose), "noise": ece_noise(posteriors, gold)}  # fmt: skip
 
 
 def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool) -> dict:
@@ -112,7 +136,8 @@ def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool) -
     acc, ece = score(est.posteriors_, gold)
     row = {"acc": acc, "ece": ece, "time": seconds, "iters": est.n_iter_}
     if method == "auto":
-        row["chose"] = f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f}"
+        row["chose"] = _chose(est)
+        row["noise"] = ece_noise(est.posteriors_, gold)
         start = time.perf_counter()
         make_estimator(method).fit(labels, init=est)
         row["warm"] = time.perf_counter() - start
@@ -180,6 +205,8 @@ def main() -> None:
                 note = f"chose {ours['chose']}"
             if ours and "warm" in ours:
                 note += f"; warm refit {ours['warm']:.2f} s"
+            if ours and "noise" in ours:
+                note += f"; {ours['noise']}"
             cells = [name, f"{labels.n_labels:,}", method]
             cells += ([f"{ours['acc']:.4f}", f"{ours['ece']:.3f}", f"{ours['time']:.2f}",
                        f"{ours.get('bytes_per_label', float('nan')):.0f}", str(ours["iters"])]
