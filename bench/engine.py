@@ -82,7 +82,8 @@ def ece_noise(posteriors: np.ndarray, gold: np.ndarray, draws: int = 500) -> str
     """How far ECE moves by chance at this many gold items: its 90 % bootstrap
     interval, and the ECE of a perfectly calibrated predictor with the same confidences
     (mean and 95th percentile over simulated outcomes: ECE is biased upwards on small
-    sets, so a calibrated model does not score 0)."""
+    sets, so a calibrated model does not score 0). And the mean log-loss of the gold
+    answers, a proper score that, unlike ECE, needs no bins."""
     rng = np.random.default_rng(0)
     known = gold >= 0
     confidence = posteriors[known].max(axis=1)
@@ -93,8 +94,10 @@ def ece_noise(posteriors: np.ndarray, gold: np.ndarray, draws: int = 500) -> str
     ideal = [expected_calibration_error(confidence, rng.random(n) < confidence)
              for _ in range(draws)]  # fmt: skip
     lo, hi = np.percentile(boot, [5, 95])
+    log_loss = -np.log(np.maximum(posteriors[known, gold[known]], 1e-12)).mean()
     return (f"ECE 90% [{lo:.3f}, {hi:.3f}], calibrated-by-construction ECE "
-            f"{np.mean(ideal):.3f} (p95 {np.percentile(ideal, 95):.3f})")  # fmt: skip
+            f"{np.mean(ideal):.3f} (p95 {np.percentile(ideal, 95):.3f}); "
+            f"gold log-loss {log_loss:.3f}")  # fmt: skip
 
 
 def _chose(est) -> str:
