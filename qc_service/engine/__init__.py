@@ -20,6 +20,7 @@ from qc_service.engine.encoding import (
     encode,
 )
 from qc_service.engine.glad import GLAD
+from qc_service.engine.mace import MACE
 from qc_service.engine.majority_vote import MajorityVote
 from qc_service.engine.metrics import (
     accuracy,
@@ -32,6 +33,7 @@ from qc_service.engine.reliability import Reliability, reliability, spammer_scor
 
 __all__ = [
     "GLAD",
+    "MACE",
     "METHODS",
     "Auto",
     "BaseEstimator",
@@ -61,6 +63,7 @@ _OWN: dict[str, type[BaseEstimator]] = {
     "dawid_skene": DawidSkene,
     "one_coin": OneCoin,
     "glad": GLAD,
+    "mace": MACE,
 }
 
 #: every method name :func:`make_estimator` accepts

@@ -25,7 +25,7 @@ __all__ = ["CROWDKIT_METHODS", "CrowdKit"]
 
 #: our name -> crowd-kit class name
 CROWDKIT_METHODS: dict[str, str] = {
-    "mace": "MACE",
+    "crowdkit_mace": "MACE",
     "wawa": "Wawa",
     "zero_based_skill": "ZeroBasedSkill",
     "kos": "KOS",
@@ -60,7 +60,7 @@ def crowdkit_class(name: str) -> type:
 
 
 class CrowdKit(BaseEstimator):
-    """A crowd-kit aggregator by our name, e.g. ``CrowdKit("mace", n_iter=50)``.
+    """A crowd-kit aggregator by our name, e.g. ``CrowdKit("crowdkit_mace", n_iter=50)``.
 
     Extra keyword arguments go to the crowd-kit constructor. KOS is binary only.
     No warm start, no ``predict_proba``: crowd-kit's models do not expose one E-step.

@@ -82,10 +82,10 @@ def test_glad_accuracy_at_least_crowdkits_on_temp():
     assert acc_ours >= acc_ck - 0.005
 
 
-@pytest.mark.parametrize("name", ["wawa", "zero_based_skill", "mace", "kos", "mmsr"])
+@pytest.mark.parametrize("name", ["wawa", "zero_based_skill", "crowdkit_mace", "kos", "mmsr"])
 def test_adapter_runs_the_zoo(name):
     labels, truth = synthetic(n_items=120, n_annotators=12, k=2, per_item=5, seed=2)
-    params = {"n_iter": 20} if name in ("mace", "kos") else {}
+    params = {"n_iter": 20} if name in ("crowdkit_mace", "kos") else {}
     est = make_estimator(name, **params).fit(labels)
     assert est.posteriors_.shape == (labels.n_items, 2)
     np.testing.assert_allclose(est.posteriors_.sum(axis=1), 1.0)

@@ -3,6 +3,7 @@ import pytest
 
 from qc_service.engine import (
     GLAD,
+    MACE,
     METHODS,
     Auto,
     DawidSkene,
@@ -14,7 +15,8 @@ from qc_service.engine import (
 
 from .conftest import synthetic
 
-OWN = [MajorityVote, DawidSkene, OneCoin, GLAD, Auto]
+OWN = [MajorityVote, DawidSkene, OneCoin, GLAD, MACE, Auto]
+EM = [DawidSkene, OneCoin, GLAD, MACE]
 
 
 def accuracy(est, truth):
@@ -33,7 +35,7 @@ def test_result_attributes(cls, small):
     assert accuracy(est, truth) > 0.7
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_em_beats_majority_vote_with_spammers(cls):
     labels, truth = synthetic(n_items=400, spammers=0.4, seed=1)
     em = cls().fit(labels)
@@ -68,7 +70,7 @@ def test_edge_cases(cls):
     assert est.labels_.tolist() == [0, 0] and np.allclose(est.posteriors_, 1.0)
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_constant_annotator_does_not_break_the_fit(cls, small):
     labels, truth = small
     # a new annotator who answers 0 on every item
@@ -97,7 +99,7 @@ def test_weighted_majority_vote():
     assert MajorityVote(weights=np.array([3.0, 1.0, 1.0])).fit(labels).labels_.tolist() == [1]
 
 
-@pytest.mark.parametrize("cls", [MajorityVote, DawidSkene, OneCoin, GLAD, Auto])
+@pytest.mark.parametrize("cls", OWN)
 def test_gold_clamps_its_items(cls, small):
     labels, truth = small
     gold = np.full(labels.n_items, -1)
@@ -107,7 +109,7 @@ def test_gold_clamps_its_items(cls, small):
     np.testing.assert_allclose(est.confidence_[:50], 1.0)
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_warm_start_converges_in_few_iterations(cls, small):
     labels, _ = small
     first = cls().fit(labels)
@@ -125,7 +127,7 @@ def test_warm_start_with_new_annotators(small):
     DawidSkene().fit(labels, init=params)
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_population_params_are_what_unseen_annotators_get(cls, small):
     labels, _ = small
     est = cls().fit(labels)
@@ -167,7 +169,7 @@ def test_population_params_of_auto_and_majority_vote(small):
         DawidSkene().population_params()
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_predict_proba_is_one_e_step(cls, small):
     labels, _ = small
     est = cls().fit(labels)
@@ -192,7 +194,7 @@ def test_deterministic(small):
     np.testing.assert_array_equal(a.posteriors_, b.posteriors_)
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, GLAD])
+@pytest.mark.parametrize("cls", EM)
 def test_label_proba_is_a_distribution_over_the_values_a_label_could_take(cls, small):
     labels, _ = small
     est = cls().fit(labels)

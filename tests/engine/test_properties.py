@@ -5,12 +5,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qc_service.engine import DawidSkene, LabelArrays, MajorityVote, OneCoin
+from qc_service.engine import MACE, DawidSkene, LabelArrays, MajorityVote, OneCoin
 
 from .conftest import synthetic
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-METHODS = st.sampled_from([MajorityVote, DawidSkene, OneCoin])
+METHODS = st.sampled_from([MajorityVote, DawidSkene, OneCoin, MACE])
 
 
 @st.composite
@@ -79,7 +79,7 @@ def test_duplicating_every_annotator_keeps_majority_vote(data):
     np.testing.assert_allclose(once.posteriors_, twice.posteriors_)
 
 
-@pytest.mark.parametrize("cls", [DawidSkene, OneCoin])
+@pytest.mark.parametrize("cls", [DawidSkene, OneCoin, MACE])
 def test_duplicating_every_annotator_keeps_em_labels(cls):
     """Not exact for EM: squaring every item's likelihood sharpens the posteriors, which
     moves the M-step; on items the model is not torn about the labels stay."""

@@ -54,10 +54,10 @@ def test_every_engine_method_fits_a_project(method):
 def test_crowdkit_project_over_http_answers_vote_shares_until_the_refit(client):
     """crowd-kit's models have no E-step: ingest answers vote shares, the fit the model."""
     rows, _ = read_dataset("bluebirds")
-    dataset_project(client, "birds", rows, method="mace")
+    dataset_project(client, "birds", rows, method="crowdkit_mace")
     job = refit(client, "birds", timeout=120)
     project = client.get("/api/v1/projects/birds", headers=ADMIN).get_json()
-    assert project["last_fit"]["attributes"]["answer"]["method"] == "mace"
+    assert project["last_fit"]["attributes"]["answer"]["method"] == "crowdkit_mace"
     item = rows[0]["task"]
     given = [r for r in rows if r["task"] == item]
     response = client.post(

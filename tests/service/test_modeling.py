@@ -1,4 +1,4 @@
-"""The engine seen from the service: an ``auto`` fit survives being stored and rebuilt."""
+"""The engine seen from the service: a fit survives being stored and rebuilt."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from qc_service.engine import Auto, LabelArrays
+from qc_service.engine import Auto, LabelArrays, make_estimator
 from qc_service.service.modeling import (
     annotator_parameters,
     estimator_from_parameters,
@@ -56,3 +56,14 @@ def test_a_stored_auto_fit_streams_with_its_class_bias():
     rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
     rebuilt = estimator_from_parameters("auto", summary, rows)
     np.testing.assert_allclose(rebuilt.predict_proba(labels), auto.predict_proba(labels))
+
+
+def test_a_stored_mace_fit_streams_like_the_fit():
+    labels, _ = synthetic(n_items=300, seed=8)
+    mace = make_estimator("mace").fit(labels)
+    problem = SimpleNamespace(estimator=mace)
+    summary = json.loads(json.dumps(model_summary(problem)))  # as stored
+    assert set(summary["population"]) == {"competence_", "spam_"}
+    rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
+    rebuilt = estimator_from_parameters("mace", summary, rows)
+    np.testing.assert_allclose(rebuilt.predict_proba(labels), mace.predict_proba(labels))
