@@ -18,8 +18,9 @@ with the priors' pseudo-counts added (posterior means instead of geometric means
 
 crowd-kit runs 10 random restarts of 50 iterations each on pandas group-bys (its
 restarts share one seed, so all ten are the same run). Here EM starts once from
-majority vote, like the other estimators, and each iteration is a few
-``np.bincount`` passes over the labels.
+majority vote, like the other estimators, and each iteration is two products with the
+sparse items x (annotator, value) count matrix, as for Dawid-Skene: a label's
+likelihood depends only on its annotator and value.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import digamma
 
 from qc_service.engine.base import EPS, EMEstimator, right_wrong_likelihood
+from qc_service.engine.dawid_skene import pair_matrix
 from qc_service.engine.encoding import LabelArrays
 
 __all__ = ["MACE"]
@@ -83,42 +86,50 @@ class MACE(EMEstimator):
         self.tol = tol
 
     def fit(self, labels: LabelArrays, gold: np.ndarray | None = None, init: Any = None) -> MACE:
-        """EM (see :meth:`EMEstimator.fit`) after checking the priors."""
+        """EM (see :meth:`EMEstimator.fit`) with the labels' pair matrix built once."""
         known, spammed = self.competence_prior
         if min(known, spammed, self.spam_prior) <= 0:
             raise ValueError("competence_prior and spam_prior must be positive")
-        return super().fit(labels, gold, init)
+        self._fit_pairs = (labels, pair_matrix(labels))
+        try:
+            super().fit(labels, gold, init)
+        finally:
+            del self._fit_pairs
+        return self
 
-    def _params(self, labels: LabelArrays) -> tuple[np.ndarray, np.ndarray]:
-        """Competence and spam distribution of every annotator code in ``labels``."""
-        if not hasattr(self, "competence_"):  # cold start: first M-step
-            k = labels.n_values
-            return np.full(labels.n_annotators, _COLD_COMPETENCE), np.full(
-                (labels.n_annotators, k), 1.0 / k
-            )
-        return (
-            self._extended("competence_", labels.n_annotators),
-            self._extended("spam_", labels.n_annotators),
-        )
+    def _pairs(self, labels: LabelArrays) -> sp.csr_matrix:
+        cached = getattr(self, "_fit_pairs", None)
+        return cached[1] if cached is not None and cached[0] is labels else pair_matrix(labels)
 
-    def _right_wrong(self, labels: LabelArrays) -> tuple[np.ndarray, np.ndarray]:
-        """Per label: P(its value | true value = its value), P(its value | any other)."""
-        competence, spam = self._params(labels)
-        competence = competence[labels.annotator]
-        wrong = (1.0 - competence) * spam[labels.annotator, labels.value]
-        return competence + wrong, wrong
+    def _right_wrong(self, n_annotators: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """n_annotators x K: P(value v | true value v) and P(value v | any other true value).
+
+        Both depend on the annotator and the value only, so every per-label sum of EM is
+        a product with the items x (annotator, value) pair matrix, as for Dawid-Skene.
+        """
+        if hasattr(self, "competence_"):
+            competence = self._extended("competence_", n_annotators)
+            spam = self._extended("spam_", n_annotators)
+        else:  # cold start: the first M-step
+            competence = np.full(n_annotators, _COLD_COMPETENCE)
+            spam = np.full((n_annotators, k), 1.0 / k)
+        wrong = (1.0 - competence)[:, None] * spam
+        return competence[:, None] + wrong, wrong
 
     def _m_step(self, labels: LabelArrays, posteriors: np.ndarray) -> None:
         """Expected known and spammed labels per annotator (and spammed per value),
         then the posterior of each competence and spam distribution."""
-        right, wrong = self._right_wrong(labels)
         n_a, k = labels.n_annotators, labels.n_values
+        right, wrong = self._right_wrong(n_a, k)
+        # [annotator * K + given, true]: sum of P(true) over the annotator's labels given
+        counts = self._pairs(labels).T @ posteriors
+        given = np.tile(np.arange(k), n_a)
+        n_given = counts.sum(axis=1).reshape(n_a, k)
+        given_is_true = counts[np.arange(n_a * k), given].reshape(n_a, k)
         # a label is known only if its value is the truth: P(true = v) * P(known | v, v)
-        known = posteriors[labels.item, labels.value] * (right - wrong) / np.maximum(right, EPS)
-        known_counts = np.bincount(labels.annotator, weights=known, minlength=n_a)
-        spam_counts = np.bincount(
-            labels.annotator * k + labels.value, weights=1.0 - known, minlength=n_a * k
-        ).reshape(n_a, k)
+        known = given_is_true * (right - wrong) / np.maximum(right, EPS)
+        known_counts = known.sum(axis=1)
+        spam_counts = np.maximum(n_given - known, 0.0)
         spammed_counts = spam_counts.sum(axis=1)
         a, b = self.competence_prior
         if self.variational:
@@ -141,17 +152,13 @@ class MACE(EMEstimator):
         self.spam_ = np.maximum(spam, EPS)
 
     def _item_log_lik(self, labels: LabelArrays) -> np.ndarray:
-        right, wrong = self._right_wrong(labels)
-        log_wrong = np.log(np.maximum(wrong, EPS))
-        k = labels.n_values
-        out = np.bincount(labels.item, weights=log_wrong, minlength=labels.n_items)
-        out = np.repeat(out[:, None], k, axis=1)
-        out.ravel()[:] += np.bincount(
-            labels.item * k + labels.value,
-            weights=np.log(np.maximum(right, EPS)) - log_wrong,
-            minlength=labels.n_items * k,
-        )
-        return out
+        n_a, k = labels.n_annotators, labels.n_values
+        right, wrong = self._right_wrong(n_a, k)
+        log_right, log_wrong = np.log(np.maximum(right, EPS)), np.log(np.maximum(wrong, EPS))
+        # [annotator * K + given, true]: log P(given | true)
+        by_pair = np.repeat(log_wrong.reshape(-1, 1), k, axis=1)
+        by_pair[np.arange(n_a * k), np.tile(np.arange(k), n_a)] = log_right.ravel()
+        return np.asarray(self._pairs(labels) @ by_pair)
 
     def _accept_init(self, params: dict[str, np.ndarray], labels: LabelArrays) -> None:
         if np.ndim(params.get("spam_")) != 2 or np.shape(params["spam_"])[1] != labels.n_values:
@@ -160,8 +167,9 @@ class MACE(EMEstimator):
 
     def label_likelihood(self, labels: LabelArrays) -> np.ndarray:
         """P(each label's value | true value t), labels x K."""
-        right, wrong = self._right_wrong(labels)
-        return right_wrong_likelihood(labels, right, wrong)
+        right, wrong = self._right_wrong(labels.n_annotators, labels.n_values)
+        at = (labels.annotator, labels.value)
+        return right_wrong_likelihood(labels, right[at], wrong[at])
 
     @property
     def confusion_(self) -> np.ndarray:
