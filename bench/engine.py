@@ -29,7 +29,7 @@ from qc_service.engine import (
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("QC_DATASETS", REPO.parent / "shared" / "datasets"))
-OURS = ["majority_vote", "one_coin", "dawid_skene", "glad", "auto", "auto_gold"]
+OURS = ["majority_vote", "one_coin", "dawid_skene", "glad", "mace", "auto", "auto_gold"]
 CROWDKIT = {
     "majority_vote": "MajorityVote",
     "one_coin": "OneCoinDawidSkene",
@@ -105,7 +105,7 @@ def _chose(est) -> str:
     return f"{est.method_} T={est.temperature_:.2f} floor={est.floor_:.2f} bias={bias}"
 
 
-def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
+def run_auto_gold(labels: LabelArrays, gold: np.ndarray, params: dict) -> dict:
     """``auto`` given half the gold, scored on the other half, and the other way round.
 
     Every gold item is scored by a fit that did not see it (the halves come from a hash
@@ -121,7 +121,7 @@ def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
         train = gold.copy()
         train[known[half == h]] = -1
         start = time.perf_counter()
-        est = Auto().fit(labels, gold=train)
+        est = Auto(**params).fit(labels, gold=train)
         seconds += time.perf_counter() - start
         posteriors[known[half == h]] = est.posteriors_[known[half == h]]
         chose.append(_chose(est))
@@ -130,11 +130,13 @@ def run_auto_gold(labels: LabelArrays, gold: np.ndarray) -> dict:
             "chose": "; ".join(chose), "noise": ece_noise(posteriors, gold)}  # fmt: skip
 
 
-def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool) -> dict:
+def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool, auto: dict) -> dict:
+    """``auto`` gives ``auto`` and ``auto_gold`` their hyper-parameters."""
     if method == "auto_gold":
-        return run_auto_gold(labels, gold)
+        return run_auto_gold(labels, gold, auto)
+    params = auto if method == "auto" else {}
     start = time.perf_counter()
-    est = make_estimator(method).fit(labels)
+    est = make_estimator(method, **params).fit(labels)
     seconds = time.perf_counter() - start
     acc, ece = score(est.posteriors_, gold)
     row = {"acc": acc, "ece": ece, "time": seconds, "iters": est.n_iter_}
@@ -142,11 +144,11 @@ def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool) -
         row["chose"] = _chose(est)
         row["noise"] = ece_noise(est.posteriors_, gold)
         start = time.perf_counter()
-        make_estimator(method).fit(labels, init=est)
+        make_estimator(method, **params).fit(labels, init=est)
         row["warm"] = time.perf_counter() - start
     if memory:
         tracemalloc.start()
-        make_estimator(method).fit(labels)
+        make_estimator(method, **params).fit(labels)
         row["bytes_per_label"] = tracemalloc.get_traced_memory()[1] / labels.n_labels
         tracemalloc.stop()
     return row
@@ -187,8 +189,11 @@ def main() -> None:
     parser.add_argument("--crowdkit-slow-max-labels", type=int, default=30_000,
                         help="skip crowd-kit GLAD and MACE above this many labels")  # fmt: skip
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    parser.add_argument("--auto-candidates", nargs="+",
+                        help="auto's candidates (default: its own default)")  # fmt: skip
     args = parser.parse_args()
     print(f"load: {os.getloadavg()}, {os.cpu_count()} CPUs")
+    auto = {"candidates": tuple(args.auto_candidates)} if args.auto_candidates else {}
 
     print("| dataset | labels | method | ours acc | ours ECE | ours s | bytes/label | iters "
           "| crowd-kit acc | crowd-kit ECE | crowd-kit s | speed-up | note |")  # fmt: skip
@@ -196,7 +201,8 @@ def main() -> None:
     for name in args.datasets:
         labels, gold = load(name)
         for method in dict.fromkeys([*args.methods, *args.crowdkit]):
-            ours = run_ours(method, labels, gold, not args.no_memory) if method in OURS else None
+            ours = (run_ours(method, labels, gold, not args.no_memory, auto)
+                    if method in OURS else None)  # fmt: skip
             ck, note = None, ""
             slow = method in ("glad", "mace") and labels.n_labels > args.crowdkit_slow_max_labels
             if method in args.crowdkit and method in CROWDKIT:
