@@ -68,6 +68,7 @@ from qc_service.engine.base import (
 from qc_service.engine.dawid_skene import DawidSkene
 from qc_service.engine.encoding import LabelArrays
 from qc_service.engine.glad import GLAD
+from qc_service.engine.mace import MACE
 from qc_service.engine.one_coin import OneCoin
 
 __all__ = ["CANDIDATES", "Auto", "fold_of"]
@@ -81,6 +82,7 @@ CANDIDATES: dict[str, Any] = {
     "one_coin": OneCoin,
     "dawid_skene": DawidSkene,
     "glad": GLAD,
+    "mace": MACE,
 }
 
 

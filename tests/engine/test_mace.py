@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from qc_service.engine import MACE, LabelArrays, MajorityVote, make_estimator, reliability
+from qc_service.engine import (
+    MACE,
+    Auto,
+    LabelArrays,
+    MajorityVote,
+    make_estimator,
+    reliability,
+)
 
 from .conftest import load_dataset
 
@@ -99,6 +106,18 @@ def test_priors_must_be_positive_and_init_must_fit():
 def test_project_method_mace_is_ours_and_crowdkits_stays_reachable():
     assert type(make_estimator("mace")) is MACE
     assert make_estimator("crowdkit_mace").get_params()["method"] == "crowdkit_mace"
+
+
+def test_auto_can_choose_mace_refit_warm_and_stream():
+    """mace is a candidate auto can be given (not a default one: see bench/RESULTS.md)."""
+    labels, truth, _ = mace_data(n_items=400, seed=4)
+    gold = np.where(np.arange(labels.n_items) < 100, truth, -1)
+    auto = Auto(candidates=("mace",)).fit(labels, gold=gold)
+    assert auto.method_ == "mace" and auto.selected_on_ == "gold"
+    assert isinstance(auto.estimator_, MACE) and auto.temperature_ > 0
+    again = Auto().fit(labels, gold=gold, init=auto)
+    assert again.selected_on_ == "init" and again.n_iter_ <= 3
+    np.testing.assert_allclose(again.predict_proba(labels), auto.predict_proba(labels), atol=1e-3)
 
 
 @pytest.mark.slow
