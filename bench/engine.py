@@ -154,20 +154,30 @@ def run_ours(method: str, labels: LabelArrays, gold: np.ndarray, memory: bool, a
     return row
 
 
-def run_crowdkit(method: str, labels: LabelArrays, gold: np.ndarray) -> dict:
+def run_crowdkit(method: str, labels: LabelArrays, gold: np.ndarray, recode: bool) -> dict:
+    """crowd-kit's ``method``; ``recode`` numbers annotators and values by first appearance.
+
+    crowd-kit's MACE keeps its spam distributions in sorted (worker, label) order but
+    reads them in order of first appearance, so its output depends on the row order
+    unless the two orders agree, which recoding makes them do.
+    """
     import pandas as pd
 
     from qc_service.engine.crowdkit_adapter import CROWDKIT_METHODS, crowdkit_class
 
     name = {v: k for k, v in CROWDKIT_METHODS.items()}[CROWDKIT[method]]
-    data = pd.DataFrame({"task": labels.item, "worker": labels.annotator, "label": labels.value})
+    workers, values, value_codes = labels.annotator, labels.value, np.arange(labels.n_values)
+    if recode:
+        workers = pd.factorize(workers)[0]
+        values, value_codes = pd.factorize(values)
+    data = pd.DataFrame({"task": labels.item, "worker": workers, "label": values})
     model = crowdkit_class(name)()
     start = time.perf_counter()
     probas = model.fit_predict_proba(data)
     seconds = time.perf_counter() - start
     post = np.full((labels.n_items, labels.n_values), 1.0 / labels.n_values)
-    probas = probas.reindex(columns=range(labels.n_values), fill_value=0.0).fillna(0.0)
-    post[probas.index.to_numpy(dtype=int)] = probas.to_numpy(dtype=float)
+    probas = probas.reindex(columns=range(len(value_codes)), fill_value=0.0).fillna(0.0)
+    post[np.ix_(probas.index.to_numpy(dtype=int), value_codes)] = probas.to_numpy(dtype=float)
     acc, ece = score(post, gold)
     return {"acc": acc, "ece": ece, "time": seconds,
             "iters": len(getattr(model, "loss_history_", []) or [])}  # fmt: skip
@@ -188,6 +198,9 @@ def main() -> None:
                         help="skip crowd-kit above this many labels")  # fmt: skip
     parser.add_argument("--crowdkit-slow-max-labels", type=int, default=30_000,
                         help="skip crowd-kit GLAD and MACE above this many labels")  # fmt: skip
+    parser.add_argument("--crowdkit-recode", action="store_true",
+                        help="give crowd-kit annotators and values numbered by first appearance "
+                             "(see run_crowdkit)")  # fmt: skip
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
     parser.add_argument("--auto-candidates", nargs="+",
                         help="auto's candidates (default: its own default)")  # fmt: skip
@@ -209,7 +222,7 @@ def main() -> None:
                 if slow or labels.n_labels > args.crowdkit_max_labels:
                     note = "crowd-kit skipped (too slow at this size)"
                 else:
-                    ck = run_crowdkit(method, labels, gold)
+                    ck = run_crowdkit(method, labels, gold, args.crowdkit_recode)
             if ours and "chose" in ours:
                 note = f"chose {ours['chose']}"
             if ours and "warm" in ours:
