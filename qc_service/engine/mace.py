@@ -60,7 +60,9 @@ class MACE(EMEstimator):
         pseudo-counts.
     fit_prior:
         Learn the class prior. Off by default, as in the paper and crowd-kit: a spam
-        distribution can already absorb a value everyone over-uses.
+        distribution can already absorb a value everyone over-uses. With strongly
+        unbalanced classes that absorption discounts right answers too (on a set
+        with 88 % of items in one class: 0.833 accuracy off, 0.931 on).
     prior_smoothing, max_iter, tol:
         As for :class:`~qc_service.engine.dawid_skene.DawidSkene`.
     """
