@@ -9,6 +9,12 @@ from scikit-learn 1.6 asks the estimator for ``__sklearn_tags__``; crowd-kit's c
 do not inherit scikit-learn's ``BaseEstimator``, so from 1.8 (where the old fallback
 is gone) they crash. :func:`_with_sklearn_tags` subclasses them with the default tags
 scikit-learn's own ``BaseEstimator`` would give; nothing else changes.
+
+crowd-kit 1.4's MACE keeps each worker's spam distribution in sorted (worker, label)
+order but reads it back in order of first appearance, so unless the two orders agree
+annotators get each other's parameters and the output depends on the row order. The
+adapter therefore hands every method rows in one canonical order with annotators and
+values numbered by first appearance, which makes the two orders the same.
 """
 
 from __future__ import annotations
@@ -87,9 +93,10 @@ class CrowdKit(BaseEstimator):
         gold = check_gold(gold, labels)
         if self.method == "kos" and labels.n_values != 2:
             raise ValueError("kos handles two values only")
-        data = pd.DataFrame(
-            {"task": labels.item, "worker": labels.annotator, "label": labels.value}
-        )
+        canonical = np.lexsort((labels.value, labels.annotator, labels.item))
+        workers = pd.factorize(labels.annotator[canonical])[0]
+        values, value_codes = pd.factorize(labels.value[canonical])
+        data = pd.DataFrame({"task": labels.item[canonical], "worker": workers, "label": values})
         model = crowdkit_class(self.method)(**self.params)
         self.model_ = model
         k = labels.n_values
@@ -101,13 +108,15 @@ class CrowdKit(BaseEstimator):
             except NotImplementedError:
                 probas = None
         if probas is not None:
-            probas = probas.reindex(columns=range(k), fill_value=0.0).fillna(0.0)
-            posteriors[probas.index.to_numpy(dtype=np.int64)] = probas.to_numpy(dtype=float)
+            probas = probas.reindex(columns=range(len(value_codes)), fill_value=0.0).fillna(0.0)
+            rows = probas.index.to_numpy(dtype=np.int64)
+            posteriors[rows] = 0.0
+            posteriors[np.ix_(rows, value_codes)] = probas.to_numpy(dtype=float)
         else:
             predicted = model.fit_predict(data)
             rows = predicted.index.to_numpy(dtype=np.int64)
             posteriors[rows] = 0.0
-            posteriors[rows, predicted.to_numpy(dtype=np.int64)] = 1.0
+            posteriors[rows, value_codes[predicted.to_numpy(dtype=np.int64)]] = 1.0
         counts = np.bincount(labels.value, minlength=k).astype(float)
         self.prior_ = counts / counts.sum()
         missing = np.isnan(posteriors).any(axis=1)
