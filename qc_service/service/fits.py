@@ -184,7 +184,10 @@ def _result_rows(
     the order as it is; the alternatives measured on the shared datasets (vote share,
     entropy, other models' P(wrong), posteriors integrated over the uncertainty of
     the annotator parameters, leave-one-label-out) did not order errors better on
-    average: see bench/RESULTS.md.
+    average, and neither does the expected change of labels from reviewing an item:
+    with verdicts refitted as gold, one verdict more changes another item's label for
+    almost no item, so that expectation is the item's own P(wrong): see
+    bench/RESULTS.md.
     """
     distribution, keys, labels, confidence = _posterior_view(fit)
     wrong = _wrong(fit)
