@@ -220,8 +220,9 @@ def _fit_gold_calibration(
 
 def _sample(
     labels: LabelArrays, gold: np.ndarray | None, max_labels: int, seed: int
-) -> tuple[LabelArrays, np.ndarray | None]:
-    """Whole items, gold ones first, then in hash order, up to ``max_labels`` labels.
+) -> tuple[LabelArrays, np.ndarray]:
+    """Whole items, gold ones first, then in hash order, up to ``max_labels`` labels;
+    and which items were taken.
 
     Item codes are renumbered compactly so the fits on the sample do not carry arrays
     the size of the full item set.
@@ -247,7 +248,7 @@ def _sample(
         labels.n_annotators,
         labels.n_values,
     )
-    return sample, (None if gold is None else gold[take])
+    return sample, take
 
 
 class Auto(BaseEstimator):
@@ -331,20 +332,40 @@ class Auto(BaseEstimator):
             "class_bias": self.class_bias_.tolist(),
         }
 
-    def fit(self, labels: LabelArrays, gold: np.ndarray | None = None, init: Any = None) -> Auto:
+    def fit(
+        self,
+        labels: LabelArrays,
+        gold: np.ndarray | None = None,
+        init: Any = None,
+        control: np.ndarray | None = None,
+    ) -> Auto:
         """Select on a sample (unless ``init`` carries a selection), fit the winner on all.
 
         ``init``: None; a fitted ``Auto`` (its method, calibration and parameters are
         reused: a warm refit); a mapping with ``method`` (and optionally
         ``temperature``, ``floor`` and the model's parameters); or a fitted candidate
         estimator, which only warm-starts the fit if selection picks the same model.
+
+        ``control``: per item, whether its gold answer may choose and calibrate the
+        model (None: every gold answer). Every gold answer clamps its item, but only
+        gold on items picked independently of the labels (control items, a random
+        audit) measures how right the posteriors are: experts' verdicts on the review
+        queue are the items the last fit was least sure of, and a model chosen and
+        calibrated on those is chosen for the hard cases (bench/review.py: on
+        trec_rf10 such refits broke more labels than they fixed).
         """
         check_labels(labels)
         gold = check_gold(gold, labels)
+        scored = gold
+        if gold is not None and control is not None:
+            control = np.asarray(control, dtype=bool)
+            if control.shape != (labels.n_items,):
+                raise ValueError(f"control must have one entry per item ({labels.n_items})")
+            scored = np.where(control, gold, -1)
         reuse = self._reused_selection(init)
         from_sample, calibration = None, None
         if reuse is None:
-            from_sample, calibration = self._select(labels, gold)
+            from_sample, calibration = self._select(labels, gold, scored)
         else:
             self.method_, self.temperature_, self.floor_, class_bias = reuse
             self.scores_ = {}
@@ -354,7 +375,7 @@ class Auto(BaseEstimator):
         self.estimator_ = model.fit(labels, gold, init=from_sample if warm is None else warm)
         if reuse is None:
             if self.calibrate and from_sample is not None:  # calibrate at full scale
-                calibration = self._calibration(labels, gold, self.method_, self.estimator_)
+                calibration = self._calibration(labels, gold, scored, self.estimator_)
             if not self.calibrate or calibration is None:
                 calibration = (1.0, 0.0, None)
             self.temperature_, self.floor_, class_bias = calibration
@@ -407,7 +428,7 @@ class Auto(BaseEstimator):
         return None
 
     def _select(
-        self, labels: LabelArrays, gold: np.ndarray | None
+        self, labels: LabelArrays, gold: np.ndarray | None, scored: np.ndarray | None
     ) -> tuple[dict | None, Calibration | None]:
         """Set ``method_``, ``scores_``, ``selected_on_``.
 
@@ -417,12 +438,20 @@ class Auto(BaseEstimator):
         the calibration is None: it must be measured on fits of the full data, since
         annotators with ~30 sample labels are less certain than with thousands.
         """
-        sample, sample_gold = _sample(labels, gold, self.select_max_labels, self.seed)
+        sample, take = _sample(labels, scored, self.select_max_labels, self.seed)
+        sample_gold = None if gold is None else gold[take]
+        sample_scored = None if scored is None else scored[take]
         names = self._candidates(sample)
-        n_gold = 0 if sample_gold is None else int((sample_gold >= 0).sum())
+        n_gold = 0 if sample_scored is None else int((sample_scored >= 0).sum())
         self.selected_on_ = "gold" if n_gold >= max(self.min_gold, self.n_folds) else "labels"
-        score = self._score_on_gold if self.selected_on_ == "gold" else self._score_on_labels
-        scores, self.method_, calibration = score(sample, sample_gold, names, tol=self.select_tol)
+        if self.selected_on_ == "gold":
+            scores, self.method_, calibration = self._score_on_gold(
+                sample, sample_gold, sample_scored, names, tol=self.select_tol
+            )
+        else:
+            scores, self.method_, calibration = self._score_on_labels(
+                sample, sample_gold, names, tol=self.select_tol
+            )
         self.scores_ = {name: s[0] for name, s in scores.items()}
         if sample.n_labels == labels.n_labels:
             return None, calibration
@@ -431,7 +460,11 @@ class Auto(BaseEstimator):
         return {n: fitted.fitted_params()[n] for n in (*fitted._annotator_params, "prior_")}, None
 
     def _calibration(
-        self, labels: LabelArrays, gold: np.ndarray | None, name: str, fitted: EMEstimator
+        self,
+        labels: LabelArrays,
+        gold: np.ndarray | None,
+        scored: np.ndarray | None,
+        fitted: EMEstimator,
     ) -> Calibration | None:
         """Calibration of ``name`` cross-fitted on all labels.
 
@@ -440,13 +473,16 @@ class Auto(BaseEstimator):
         ends near the fold's own optimum, not next to the start (at 1M labels 3 x 10
         iterations instead of 3 x 26 from majority vote).
         """
-        score = self._score_on_gold if self.selected_on_ == "gold" else self._score_on_labels
-        return score(labels, gold, [name], fitted.fitted_params(), tol=CALIBRATION_TOL)[2]
+        names, init = [self.method_], fitted.fitted_params()
+        if self.selected_on_ == "gold":
+            return self._score_on_gold(labels, gold, scored, names, init, CALIBRATION_TOL)[2]
+        return self._score_on_labels(labels, gold, names, init, CALIBRATION_TOL)[2]
 
     def _score_on_gold(
         self,
         sample: LabelArrays,
         gold: np.ndarray,
+        scored: np.ndarray,
         names: list[str],
         init: Any = None,
         tol: float | None = None,
@@ -456,11 +492,12 @@ class Auto(BaseEstimator):
 
         Each candidate is fitted ``n_folds`` times with one fold of gold hidden; the
         hidden items' posteriors are its held-out predictions, on which its calibration
-        is fitted (:meth:`_gold_calibration`).
+        is fitted (:meth:`_gold_calibration`). Only ``scored`` gold is held out and
+        scored; the rest of ``gold`` clamps its items in every fold.
         """
-        known = np.flatnonzero(gold >= 0)
+        known = np.flatnonzero(scored >= 0)
         fold = (_mix(known, 1, self.seed) % np.uint64(self.n_folds)).astype(np.int64)
-        truth = gold[known]
+        truth = scored[known]
         scores: dict[str, tuple[float, ...]] = {}
         best, calibration = names[0], None
         for name in names:

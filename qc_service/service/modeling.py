@@ -23,7 +23,7 @@ from qc_service.engine import (
     make_estimator,
     reliability,
 )
-from qc_service.engine.auto import CANDIDATES
+from qc_service.engine.auto import CANDIDATES, Auto
 from qc_service.engine.dawid_skene import confusion_counts
 from qc_service.store.fits import AttributeLabels
 from qc_service.store.models import Attribute
@@ -103,9 +103,17 @@ def streams(method: str) -> bool:
 
 
 def _fit_problem(
-    method: str, key: str, values: list[str], labels: LabelArrays, gold: np.ndarray
+    method: str,
+    key: str,
+    values: list[str],
+    labels: LabelArrays,
+    gold: np.ndarray,
+    control: np.ndarray,
 ) -> Problem:
-    estimator = make_estimator(method).fit(labels, gold=gold)
+    estimator = make_estimator(method)
+    # only auto chooses and calibrates a model on gold: on control gold alone
+    chosen_on = {"control": control} if isinstance(estimator, Auto) else {}
+    estimator.fit(labels, gold=gold, **chosen_on)
     if not (gold >= 0).any():
         unclamped = estimator.posteriors_
     elif streams(method):
@@ -143,6 +151,9 @@ def fit_attribute(
     codes = value_codes(attribute, data.values)
     gold_codes = value_codes(attribute, [value for _, value, _ in gold]) if gold else {}
     gold_rows = np.searchsorted(item_ids, gold_item_ids)
+    # gold given as such (control items) is a sample of the items; verdicts are not
+    control = np.zeros(len(item_ids), dtype=bool)
+    control[gold_rows] = [source != "verdict" for _, _, source in gold]
     result = AttributeFit(
         attribute=attribute,
         method=method,
@@ -163,7 +174,7 @@ def fit_attribute(
         gold_array = np.full(len(item_ids), -1, dtype=np.int64)
         if gold:
             gold_array[gold_rows] = gold_codes[key]
-        result.problems.append(_fit_problem(method, key, values, labels, gold_array))
+        result.problems.append(_fit_problem(method, key, values, labels, gold_array, control))
     return result
 
 

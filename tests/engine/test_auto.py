@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from qc_service.engine import Auto, DawidSkene, LabelArrays, expected_calibration_error
 from qc_service.engine.auto import _calibrated, _fit_gold_calibration, _sample
@@ -14,9 +15,9 @@ def test_sample_takes_whole_items_gold_first_and_is_bounded():
     labels, _ = synthetic(n_items=400, per_item=5)
     gold = np.full(labels.n_items, -1)
     gold[[7, 300, 399]] = 0
-    sample, sample_gold = _sample(labels, gold, max_labels=500, seed=0)
+    sample, taken = _sample(labels, gold, max_labels=500, seed=0)
     assert sample.n_labels == 500 and sample.n_items == 100  # whole items of 5 labels
-    assert (sample_gold >= 0).sum() == 3  # every gold item made it in
+    assert (gold[taken] >= 0).sum() == 3  # every gold item made it in
     assert np.bincount(sample.item, minlength=sample.n_items).min() == 5
     # a different seed draws other items
     other, _ = _sample(labels, None, max_labels=500, seed=1)
@@ -192,3 +193,30 @@ def test_calibration_on_gold_is_deterministic_whatever_the_row_order():
         atol=1e-6,
     )
     np.testing.assert_allclose(first.posteriors_, second.posteriors_, atol=1e-6)
+
+
+def test_only_control_gold_chooses_and_calibrates_but_all_gold_clamps():
+    labels, truth = synthetic(n_items=600, n_annotators=30, per_item=5, seed=11)
+    gold = np.where(np.arange(labels.n_items) < 200, truth, -1)
+    unscored = Auto().fit(labels, gold=gold, control=np.zeros(labels.n_items, bool))
+    # chosen and calibrated on held-out labels, as without gold (the gold clamps there)
+    assert unscored.selected_on_ == "labels"
+    assert Auto().fit(labels, gold=gold).selected_on_ == "gold"
+    assert (unscored.labels_[:200] == truth[:200]).all()
+
+    control = np.arange(labels.n_items) < 100
+    part = Auto().fit(labels, gold=gold, control=control)
+    assert part.selected_on_ == "gold"
+    # the other 100 gold items clamp in every fold, so the scores differ from a fit
+    # given the control gold alone, but they are scored only on the control items
+    alone = Auto().fit(labels, gold=np.where(control, truth, -1))
+    assert part.scores_.keys() == alone.scores_.keys()
+    assert part.scores_ != alone.scores_
+    assert (part.labels_[:200] == truth[:200]).all()
+    assert Auto().fit(labels, gold=gold, control=None).scores_ != part.scores_
+
+
+def test_control_must_name_every_item():
+    labels, truth = synthetic(n_items=50, per_item=3)
+    with pytest.raises(ValueError, match="one entry per item"):
+        Auto().fit(labels, gold=truth, control=np.ones(10, bool))

@@ -11,8 +11,11 @@ from qc_service.engine import Auto, LabelArrays, make_estimator
 from qc_service.service.modeling import (
     annotator_parameters,
     estimator_from_parameters,
+    fit_attribute,
     model_summary,
 )
+from qc_service.store.fits import AttributeLabels
+from qc_service.store.models import Attribute
 from tests.engine.conftest import synthetic
 
 
@@ -67,3 +70,20 @@ def test_a_stored_mace_fit_streams_like_the_fit():
     rows = [annotator_parameters(problem, code) for code in range(labels.n_annotators)]
     rebuilt = estimator_from_parameters("mace", summary, rows)
     np.testing.assert_allclose(rebuilt.predict_proba(labels), mace.predict_proba(labels))
+
+
+def test_auto_chooses_its_model_on_control_gold_not_on_verdicts():
+    """Verdicts answer the items the last fit was least sure of; only gold given as
+    such (control items) is a sample that can score models. Both clamp their items."""
+    labels, truth = synthetic(n_items=400, n_annotators=30, per_item=5, seed=5)
+    values = [f"v{code}" for code in range(labels.n_values)]
+    attribute = Attribute(
+        id=1, project_id="p", position=0, name="shade", kind="categorical", values=values
+    )
+    data = AttributeLabels(labels.item, labels.annotator, labels.value, values)
+    for source, chosen_on in (("verdict", "labels"), ("api", "gold")):
+        gold = [(int(item), values[truth[item]], source) for item in range(100)]
+        fit = fit_attribute(attribute, "auto", data, gold)
+        auto = fit.problems[0].estimator
+        assert auto.selected_on_ == chosen_on, source
+        assert (auto.labels_[:100] == truth[:100]).all()
