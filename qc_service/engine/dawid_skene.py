@@ -15,7 +15,7 @@ Fully vectorised: each EM iteration is two products with the sparse items x
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from qc_service.engine.base import EPS, EMEstimator
 from qc_service.engine.encoding import LabelArrays
 
-__all__ = ["DawidSkene", "confusion_counts", "pair_matrix"]
+__all__ = ["DawidSkene", "PairMatrixEM", "confusion_counts", "pair_matrix"]
 
 
 def confusion_counts(labels: LabelArrays, posteriors: np.ndarray) -> np.ndarray:
@@ -53,7 +53,25 @@ def pair_matrix(labels: LabelArrays) -> sp.csr_matrix:
     )
 
 
-class DawidSkene(EMEstimator):
+class PairMatrixEM(EMEstimator):
+    """EM whose per-label sums are products with :func:`pair_matrix`, which
+    :meth:`fit` builds once instead of once per half-iteration."""
+
+    def fit(self, labels: LabelArrays, gold: np.ndarray | None = None, init: Any = None) -> Self:
+        """EM (see :meth:`EMEstimator.fit`) with the labels' pair matrix built once."""
+        self._fit_pairs = (labels, pair_matrix(labels))
+        try:
+            super().fit(labels, gold, init)
+        finally:
+            del self._fit_pairs
+        return self
+
+    def _pairs(self, labels: LabelArrays) -> sp.csr_matrix:
+        cached = getattr(self, "_fit_pairs", None)
+        return cached[1] if cached is not None and cached[0] is labels else pair_matrix(labels)
+
+
+class DawidSkene(PairMatrixEM):
     """Dawid-Skene EM.
 
     Parameters
@@ -81,21 +99,6 @@ class DawidSkene(EMEstimator):
         self.prior_smoothing = prior_smoothing
         self.max_iter = max_iter
         self.tol = tol
-
-    def fit(
-        self, labels: LabelArrays, gold: np.ndarray | None = None, init: Any = None
-    ) -> DawidSkene:
-        """EM (see :meth:`EMEstimator.fit`) with the labels' pair matrix built once."""
-        self._fit_pairs = (labels, pair_matrix(labels))
-        try:
-            super().fit(labels, gold, init)
-        finally:
-            del self._fit_pairs
-        return self
-
-    def _pairs(self, labels: LabelArrays) -> sp.csr_matrix:
-        cached = getattr(self, "_fit_pairs", None)
-        return cached[1] if cached is not None and cached[0] is labels else pair_matrix(labels)
 
     def _m_step(self, labels: LabelArrays, posteriors: np.ndarray) -> None:
         k, v = posteriors.shape[1], labels.n_values

@@ -28,11 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import digamma
 
-from qc_service.engine.base import EPS, EMEstimator, right_wrong_likelihood
-from qc_service.engine.dawid_skene import pair_matrix
+from qc_service.engine.base import EPS, right_wrong_likelihood
+from qc_service.engine.dawid_skene import PairMatrixEM
 from qc_service.engine.encoding import LabelArrays
 
 __all__ = ["MACE"]
@@ -42,7 +41,7 @@ __all__ = ["MACE"]
 _COLD_COMPETENCE = 0.5
 
 
-class MACE(EMEstimator):
+class MACE(PairMatrixEM):
     """MACE by variational Bayes (or EM).
 
     Parameters
@@ -88,20 +87,11 @@ class MACE(EMEstimator):
         self.tol = tol
 
     def fit(self, labels: LabelArrays, gold: np.ndarray | None = None, init: Any = None) -> MACE:
-        """EM (see :meth:`EMEstimator.fit`) with the labels' pair matrix built once."""
+        """EM (see :class:`PairMatrixEM`), once the priors are checked."""
         known, spammed = self.competence_prior
         if min(known, spammed, self.spam_prior) <= 0:
             raise ValueError("competence_prior and spam_prior must be positive")
-        self._fit_pairs = (labels, pair_matrix(labels))
-        try:
-            super().fit(labels, gold, init)
-        finally:
-            del self._fit_pairs
-        return self
-
-    def _pairs(self, labels: LabelArrays) -> sp.csr_matrix:
-        cached = getattr(self, "_fit_pairs", None)
-        return cached[1] if cached is not None and cached[0] is labels else pair_matrix(labels)
+        return super().fit(labels, gold, init)
 
     def _right_wrong(self, n_annotators: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """n_annotators x K: P(value v | true value v) and P(value v | any other true value).
