@@ -44,7 +44,18 @@ class ProjectCreate(RequestModel):
     target_confidence: float = Field(default=0.9, gt=0.0, lt=1.0)
     min_labels: int = Field(default=3, ge=1, le=1000)
     max_labels: int = Field(default=7, ge=1, le=1000)
-    method: str = Field(default="auto", max_length=40)
+    method: str = Field(
+        default="auto",
+        max_length=40,
+        description=(
+            "The aggregation model. `auto` (default) picks one of majority_vote, one_coin,"
+            " dawid_skene and glad per attribute from the data (on control gold when"
+            " there are 30 items or more); or name one: majority_vote, dawid_skene,"
+            " one_coin, glad, mace, or crowd-kit's crowdkit_mace, wawa, zero_based_skill,"
+            " kos (two values only), mmsr, crowdkit_dawid_skene, crowdkit_one_coin,"
+            " crowdkit_glad, crowdkit_majority_vote (no streaming estimates between refits)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _policy_is_consistent(self) -> ProjectCreate:

@@ -106,3 +106,12 @@ def test_docs_page_is_swagger_ui_over_the_document_with_local_assets(client):
         assert client.get(asset).status_code == 200, asset
     missing = client.get("/api/v1/docs/no-such-asset.js")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+
+
+def test_openapi_names_every_method_a_project_can_choose(client):
+    from qc_service.engine import METHODS
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    described = document["components"]["schemas"]["ProjectCreate"]["properties"]["method"]
+    named = set(re.findall(r"[a-z_]+", described["description"]))
+    assert set(METHODS) <= named
