@@ -60,10 +60,10 @@ import numpy as np
 from qc_service.engine.base import (
     BaseEstimator,
     EMEstimator,
-    _normalised,
     check_gold,
     check_labels,
     clamp,
+    normalised,
 )
 from qc_service.engine.dawid_skene import DawidSkene
 from qc_service.engine.encoding import LabelArrays
@@ -188,7 +188,7 @@ def _fit_gold_calibration(
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         t, floor, bias = unpack(x)
-        p = _normalised(logits / t if bias is None else logits / t + bias)[0]
+        p = normalised(logits / t if bias is None else logits / t + bias)[0]
         p_true = p[rows, truth]
         q = np.maximum((1.0 - floor) * p_true + floor * prior_true, 1e-300)
         weight = (1.0 - floor) * p_true / q

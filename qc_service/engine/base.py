@@ -87,7 +87,7 @@ def _row_reduce(ufunc: np.ufunc, matrix: np.ndarray) -> np.ndarray:
     return out[:, None]
 
 
-def _normalised(log_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def normalised(log_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``exp(log_joint)`` normalised, and the log of each row's total (a column).
 
     One ``exp`` pass: the same max-shifted exponentials give both. (scipy's
@@ -286,7 +286,7 @@ class EMEstimator(BaseEstimator):
     def _e_step(self, labels: LabelArrays, gold: np.ndarray | None) -> tuple[np.ndarray, float]:
         """Posteriors under the current parameters, and the data's log-likelihood."""
         log_joint = self._item_log_lik(labels) + np.log(np.maximum(self.prior_, EPS))
-        posteriors, norm = _normalised(log_joint)
+        posteriors, norm = normalised(log_joint)
         ll = float(norm.sum())
         if gold is not None:
             known = np.flatnonzero(gold >= 0)
@@ -359,7 +359,7 @@ class EMEstimator(BaseEstimator):
         if labels.n_values != len(self.prior_):
             raise ValueError(f"expected {len(self.prior_)} values, got {labels.n_values}")
         log_joint = self._item_log_lik(labels) + np.log(np.maximum(self.prior_, EPS))
-        return _normalised(log_joint)[0]
+        return normalised(log_joint)[0]
 
     def _extended(self, name: str, n_annotators: int) -> np.ndarray:
         """An annotator parameter padded with the population average up to n_annotators."""
